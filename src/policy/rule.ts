@@ -1,0 +1,56 @@
+/**
+ * The shape of a built-in rule: one rule per file under `rules/`, registered in `rules/index.ts`.
+ * A rule reports matches as values; it never throws on purpose (if it does, the engine fails closed).
+ */
+import type { Action, DecisionRequest, Obligations } from './types.js';
+
+/** One example the rule must (or must not) match; run as a test. */
+export interface RuleExample {
+  sql: string;
+  /** Actor kind for the example; defaults to `agent`. */
+  actorKind?: 'human' | 'agent' | 'pipeline' | 'service';
+  /** Rule parameters for the example; defaults to the rule's defaults. */
+  params?: Record<string, unknown>;
+  /** Static catalog facts for the example: `schema.table` → tags / column tags / rows. */
+  relations?: Record<string, { tags?: string[]; columnTags?: Record<string, string[]>; rows?: number; protected?: boolean }>;
+  /** Impact figure for rules that need one. */
+  impact?: { rows: number | 'unknown'; mode?: 'estimate' | 'exact'; tableRows?: number };
+  /** Extra request fields (e.g. `now`, `tags`) for time- or context-dependent rules. */
+  now?: string;
+  note?: string;
+}
+
+/** What a rule found. The engine turns matches into the decision using the configured action. */
+export interface RuleMatch {
+  message: string;
+  hint?: string;
+  /** Override the configured action (e.g. an unknown impact figure escalating to `review`). */
+  action?: Action;
+  /** SQLSTATE for the wire when this match denies; default 42501. */
+  sqlstate?: string;
+  /** Obligations to attach when the decision is allow (mask, caps, read-only…). */
+  obligations?: Obligations;
+}
+
+export interface RuleContext<P> {
+  request: DecisionRequest;
+  params: P;
+}
+
+export interface RuleDefinition<P = Record<string, unknown>> {
+  /** Stable kebab-case id, e.g. `require-where`. */
+  id: string;
+  /** One line: what the rule does. */
+  summary: string;
+  /** Why it exists: the problem it prevents. */
+  rationale: string;
+  /** Default action when it matches (`deny` for guards, `allow` for obligation-only rules). */
+  defaultAction: Action;
+  /** JSON Schema of the rule's parameters (validated at policy load). */
+  paramsSchema: Record<string, unknown>;
+  defaults: P;
+  /** The rule needs an impact figure (affected rows) to decide. */
+  needsImpact?: (request: DecisionRequest, params: P) => boolean;
+  examples: { match: RuleExample[]; noMatch: RuleExample[] };
+  check(context: RuleContext<P>): RuleMatch[];
+}
