@@ -1,0 +1,28 @@
+/**
+ * Defaults of every configuration key, in one place so the docs and `--help` can cite them.
+ * The listen port 6543 clashes with neither PostgreSQL (5432) nor PgBouncer (6432).
+ */
+import type { AuditSettings, Limits } from './types.js';
+
+export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 6543 } as const;
+
+export const DEFAULT_CONFIG_FILE = 'parapet.yaml';
+
+export const DEFAULT_AUDIT: AuditSettings = {
+  path: 'parapet-audit.sqlite',
+  synchronous: 'normal',
+  redactLiterals: false,
+};
+
+export const DEFAULT_LIMITS: Limits = {
+  maxMessageBytes: 64 * 1024 * 1024,
+  authTimeoutMs: 60_000,
+  upstreamWaitMs: 30_000,
+  maxConnections: 1000,
+  maxPendingMessages: 1024,
+};
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Environment variable holding the upstream URL when the file and flags give none. */
+export const UPSTREAM_URL_ENV = 'PARAPET_UPSTREAM_URL';

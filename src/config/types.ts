@@ -1,0 +1,81 @@
+/**
+ * What `parapet serve` runs with, after the file, the environment and the flags are merged and
+ * every relative path is resolved against the config file's folder.
+ */
+import type { ActorKind } from '../policy/types.js';
+
+/** Host and port to listen on or connect to. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/**
+ * Upstream credentials for a subset of actors (e.g. a SELECT-only role for read-only agents).
+ * The first entry whose selectors all match an actor wins; an entry with no selector matches all.
+ */
+export interface UpstreamCredential {
+  groups?: string[];
+  kinds?: ActorKind[];
+  actors?: string[];
+  user: string;
+  /** Resolved password (from `env:VAR` or the file); absent for trust authentication. */
+  password?: string;
+}
+
+export type RiskyRoleAction = 'warn' | 'refuse';
+
+export interface UpstreamConfig {
+  /** `postgres://user:password@host:port/database?…`: the default credentials and target. */
+  url: string;
+  /** Overrides the URL's password; from `env:VAR` in the file. */
+  password?: string;
+  credentials: UpstreamCredential[];
+  /** What to do when the upstream role holds more than Parapet needs (superuser, CREATEROLE…). */
+  onRiskyRole: RiskyRoleAction;
+  /** Milliseconds to wait for the upstream to accept a session before the client gets an error. */
+  connectTimeoutMs: number;
+}
+
+/** Passed to the audit store as is (see docs/configuration.md for the keys). */
+export interface AuditSettings {
+  /** SQLite file of the trail. */
+  path: string;
+  /** `normal` survives a process crash; `full` also a power loss. */
+  synchronous: 'normal' | 'full';
+  /** Replace literals in recorded statement text (passwords are always redacted). */
+  redactLiterals: boolean;
+  /** HMAC key for the hash chain, resolved from `env:VAR`. */
+  hmacKey?: string;
+}
+
+export interface Limits {
+  /** Largest message a client may send, in bytes (length word included). */
+  maxMessageBytes: number;
+  /** Milliseconds a client has to finish startup and authentication. */
+  authTimeoutMs: number;
+  /** Milliseconds a session waits for the single-session embedded database before 53300. */
+  upstreamWaitMs: number;
+  /** Client connections accepted at once; more get 53300 too_many_connections. */
+  maxConnections: number;
+  /** Client messages queued behind a pending decision before Parapet stops reading that client. */
+  maxPendingMessages: number;
+}
+
+export interface ParapetConfig {
+  /** File the config came from, when there was one. */
+  file?: string;
+  listen: HostPort;
+  /** Absent: the embedded default database. */
+  upstream?: UpstreamConfig;
+  /** Policy file; absent: the shipped default policy (or the embedded example with the embedded default). */
+  policy?: string;
+  /** Secrets file (actor verifiers); absent: the embedded example with the embedded default, else no actor can log in. */
+  secrets?: string;
+  audit: AuditSettings;
+  /** Environment name decisions see (e.g. `production`); absent: the policy's own. */
+  environment?: string;
+  limits: Limits;
+  /** Folder for the embedded database's data (the embedded default only). */
+  embeddedDataDir?: string;
+}
