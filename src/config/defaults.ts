@@ -8,11 +8,10 @@ export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 6543 } as const;
 
 export const DEFAULT_CONFIG_FILE = 'parapet.yaml';
 
-export const DEFAULT_AUDIT: AuditSettings = {
-  path: 'parapet-audit.sqlite',
-  synchronous: 'normal',
-  redactLiterals: false,
-};
+/** Relative to the config file's folder (or the working directory without one). */
+export const DEFAULT_AUDIT_PATH = '.parapet/audit.db';
+
+export const DEFAULT_AUDIT: AuditSettings = { store: 'sqlite', path: DEFAULT_AUDIT_PATH };
 
 export const DEFAULT_LIMITS: Limits = {
   maxMessageBytes: 64 * 1024 * 1024,

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ActorKind } from '../policy/types.js';
-import { DEFAULT_AUDIT, DEFAULT_CONFIG_FILE, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_LIMITS, DEFAULT_LISTEN, UPSTREAM_URL_ENV } from './defaults.js';
+import { DEFAULT_AUDIT_PATH, DEFAULT_CONFIG_FILE, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_LIMITS, DEFAULT_LISTEN, UPSTREAM_URL_ENV } from './defaults.js';
 import { ConfigError, ConfigErrorCode, type ConfigIssue } from './errors.js';
 import { Located, YamlSource } from './located-yaml.js';
 import type { AuditSettings, Limits, ParapetConfig, UpstreamConfig, UpstreamCredential } from './types.js';
@@ -33,7 +33,7 @@ export type ConfigResult = { ok: true; config: ParapetConfig } | { ok: false; is
 const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded'] as const;
 const UPSTREAM_KEYS = ['url', 'password', 'credentials', 'onRiskyRole', 'connectTimeout'] as const;
 const CREDENTIAL_KEYS = ['groups', 'kinds', 'actors', 'user', 'password'] as const;
-const AUDIT_KEYS = ['path', 'synchronous', 'redactLiterals', 'hmacKey'] as const;
+const AUDIT_KEYS = ['store', 'path', 'synchronous', 'redact', 'hmacKey', 'url', 'schema'] as const;
 const LIMIT_KEYS = ['maxMessageBytes', 'authTimeout', 'upstreamWait', 'maxConnections', 'maxPendingMessages'] as const;
 const EMBEDDED_KEYS = ['dataDir'] as const;
 const ACTOR_KINDS: readonly ActorKind[] = ['human', 'agent', 'pipeline', 'service'];
@@ -73,7 +73,7 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
   const flags = options.flags ?? {};
   const source = new YamlSource(file ?? '<config>', text ?? '');
   const base = file ? dirname(file) : cwd;
-  const config: ParapetConfig = { listen: { ...DEFAULT_LISTEN }, audit: { ...DEFAULT_AUDIT }, limits: { ...DEFAULT_LIMITS } };
+  const config: ParapetConfig = { listen: { ...DEFAULT_LISTEN }, audit: { store: 'sqlite', path: resolve(cwd, DEFAULT_AUDIT_PATH) }, limits: { ...DEFAULT_LIMITS } };
   if (file) config.file = file;
   const issues = source.issues;
   const secret = (node: Located, what: string): string | undefined => resolveSecret(node, what, env);
@@ -99,7 +99,8 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
       if (value !== undefined) config.environment = value;
     }
     const audit = top.get('audit');
-    if (audit?.present) readAudit(audit, config.audit, base, secret);
+    const settings = audit?.present ? readAudit(audit, base, secret) : undefined;
+    if (settings) config.audit = settings;
     const limits = top.get('limits');
     if (limits?.present) readLimits(limits, config.limits);
     const embedded = top.get('embedded');
@@ -123,7 +124,7 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
   }
   if (flags.policy !== undefined) config.policy = resolve(cwd, flags.policy);
   if (flags.secrets !== undefined) config.secrets = resolve(cwd, flags.secrets);
-  if (flags.audit !== undefined) config.audit.path = resolve(cwd, flags.audit);
+  if (flags.audit !== undefined) config.audit = { ...config.audit, store: 'sqlite', path: resolve(cwd, flags.audit) } as AuditSettings;
 
   const url = flags.upstream ?? upstream?.url ?? env[UPSTREAM_URL_ENV];
   if (url !== undefined && url !== '') {
@@ -220,29 +221,44 @@ function readCredentials(node: Located, secret: (node: Located, what: string) =>
   return out;
 }
 
-function readAudit(node: Located, audit: AuditSettings, base: string, secret: (node: Located, what: string) => string | undefined): void {
+function readAudit(node: Located, base: string, secret: (node: Located, what: string) => string | undefined): AuditSettings | undefined {
   const map = node.mapping('`audit`', AUDIT_KEYS);
-  if (!map) return;
-  const path = map.get('path');
-  if (path?.present) {
-    const value = path.string('`audit.path`');
-    if (value !== undefined) audit.path = resolve(base, value);
-  }
-  const sync = map.get('synchronous');
-  if (sync?.present) {
-    const value = sync.oneOf('`audit.synchronous`', ['normal', 'full'] as const);
-    if (value) audit.synchronous = value;
-  }
-  const redact = map.get('redactLiterals');
+  if (!map) return undefined;
+  const text = (key: string): string | undefined => {
+    const value = map.get(key);
+    return value?.present ? value.string(`\`audit.${key}\``) : undefined;
+  };
+  const storeNode = map.get('store');
+  const store = storeNode?.present ? storeNode.oneOf('`audit.store`', ['sqlite', 'postgres'] as const) : 'sqlite';
+  if (!store) return undefined;
+  const common: { redact?: 'literals' | 'none'; hmacKey?: string } = {};
+  const redact = map.get('redact');
   if (redact?.present) {
-    const value = redact.boolean('`audit.redactLiterals`');
-    if (value !== undefined) audit.redactLiterals = value;
+    const value = redact.oneOf('`audit.redact`', ['literals', 'none'] as const);
+    if (value) common.redact = value;
   }
   const key = map.get('hmacKey');
   if (key?.present) {
     const value = secret(key, '`audit.hmacKey`');
-    if (value !== undefined) audit.hmacKey = value;
+    if (value !== undefined) common.hmacKey = value;
   }
+  const misplaced = (keys: string[], what: string): void => {
+    for (const k of keys) map.get(k)?.issue(ConfigErrorCode.invalidValue, `\`audit.${k}\` does not apply to the ${what} store`);
+  };
+  if (store === 'postgres') {
+    misplaced(['path', 'synchronous'], 'postgres');
+    const url = map.get('url');
+    const value = url?.present ? secret(url, '`audit.url`') : undefined;
+    if (!url?.present) node.issue(ConfigErrorCode.missingKey, 'the postgres audit store needs `audit.url`');
+    if (value === undefined) return undefined;
+    const schema = text('schema');
+    return { store, url: value, ...(schema ? { schema } : {}), ...common };
+  }
+  misplaced(['url', 'schema'], 'sqlite');
+  const path = text('path');
+  const sync = map.get('synchronous');
+  const synchronous = sync?.present ? sync.oneOf('`audit.synchronous`', ['normal', 'full'] as const) : undefined;
+  return { store, path: resolve(base, path ?? DEFAULT_AUDIT_PATH), ...(synchronous ? { synchronous } : {}), ...common };
 }
 
 function readLimits(node: Located, limits: Limits): void {

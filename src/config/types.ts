@@ -37,17 +37,25 @@ export interface UpstreamConfig {
   connectTimeoutMs: number;
 }
 
-/** Passed to the audit store as is (see docs/configuration.md for the keys). */
-export interface AuditSettings {
-  /** SQLite file of the trail. */
-  path: string;
-  /** `normal` survives a process crash; `full` also a power loss. */
-  synchronous: 'normal' | 'full';
-  /** Replace literals in recorded statement text (passwords are always redacted). */
-  redactLiterals: boolean;
-  /** HMAC key for the hash chain, resolved from `env:VAR`. */
-  hmacKey?: string;
-}
+/** The audit store's settings, handed to `openAudit` (see src/audit). */
+export type AuditSettings =
+  | {
+      store: 'sqlite';
+      /** SQLite file of the trail. */
+      path: string;
+      /** `normal` survives a process crash; `full` also a power loss. */
+      synchronous?: 'normal' | 'full';
+      redact?: 'literals' | 'none';
+      hmacKey?: string;
+    }
+  | {
+      store: 'postgres';
+      /** A database actors cannot reach through the proxy. */
+      url: string;
+      schema?: string;
+      redact?: 'literals' | 'none';
+      hmacKey?: string;
+    };
 
 export interface Limits {
   /** Largest message a client may send, in bytes (length word included). */

@@ -29,7 +29,7 @@ upstream:
 policy: policy.yaml
 secrets: ./secrets.yaml
 environment: production
-audit: { path: audit.db, synchronous: full, redactLiterals: true }
+audit: { path: audit.db, synchronous: full, redact: none }
 limits: { maxMessageBytes: 1MiB, authTimeout: 5s, upstreamWait: 250ms, maxConnections: 10, maxPendingMessages: 64 }
 `;
   const result = buildConfig(text, FILE, { env: { UP_PW: 'a', RO_PW: 'b' } });
@@ -42,8 +42,7 @@ limits: { maxMessageBytes: 1MiB, authTimeout: 5s, upstreamWait: 250ms, maxConnec
   assert.deepEqual(c.upstream?.credentials, [{ user: 'parapet_ro', groups: ['readers'], kinds: ['agent'], password: 'b' }]);
   assert.equal(c.policy, '/etc/parapet/policy.yaml');
   assert.equal(c.secrets, '/etc/parapet/secrets.yaml');
-  assert.equal(c.audit.path, '/etc/parapet/audit.db');
-  assert.equal(c.audit.synchronous, 'full');
+  assert.deepEqual(c.audit, { store: 'sqlite', path: '/etc/parapet/audit.db', synchronous: 'full', redact: 'none' });
   assert.equal(c.limits.maxMessageBytes, 1024 * 1024);
   assert.equal(c.limits.upstreamWaitMs, 250);
   assert.equal(c.environment, 'production');
