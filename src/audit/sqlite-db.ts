@@ -1,0 +1,250 @@
+/**
+ * The SQLite audit database, synchronous (better-sqlite3). The writer runs inside the worker
+ * (./sqlite-worker.ts) so the proxy's event loop never waits on the disk; readers (CLI, search)
+ * open their own read-only connection — WAL lets them read while the worker writes.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { canonicalJson, canonicalText } from './canonical.js';
+import { hashEncoded, sealBatch, type ChainKey } from './chain.js';
+import { AuditError } from './errors.js';
+import { recordAction, recordActor, recordSession, recordTables, ZERO_HASH } from './record.js';
+import type { AuditRecord, ChainAlgorithm, RecordBody } from './record.js';
+import { prunedGenesis, rowToRecord, type ChainHead, type PruneResult, type ReadRange, type SearchQuery, type StoredRow } from './store.js';
+import { bareName, tableMatch } from './table-names.js';
+
+const SCHEMA = `
+create table if not exists audit_meta (key text primary key, value text not null);
+create table if not exists audit_record (
+  seq integer primary key,
+  prev text not null,
+  hash text not null,
+  time text not null,
+  kind text not null,
+  actor text,
+  session text,
+  action text,
+  body text not null
+);
+create index if not exists audit_record_time on audit_record(time);
+create index if not exists audit_record_actor on audit_record(actor) where actor is not null;
+create index if not exists audit_record_session on audit_record(session) where session is not null;
+create table if not exists audit_table (
+  name text not null,
+  bare text not null,
+  seq integer not null,
+  primary key (name, seq)
+) without rowid;
+create index if not exists audit_table_bare on audit_table(bare, seq);
+`;
+
+export interface SqliteOptions {
+  path: string;
+  /** `normal` (default) survives a process crash; `full` also survives power loss. */
+  synchronous?: 'normal' | 'full';
+  readonly?: boolean;
+}
+
+interface RowShape {
+  seq: number;
+  prev: string;
+  hash: string;
+  time: string;
+  kind: string;
+  actor: string | null;
+  session: string | null;
+  action: string | null;
+  body: string;
+}
+
+export class SqliteAuditDb {
+  readonly db: Database.Database;
+  private readonly insertRecord: Database.Statement;
+  private readonly insertTable: Database.Statement;
+  private readonly headStmt: Database.Statement;
+
+  constructor(options: SqliteOptions) {
+    try {
+      if (!options.readonly) mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new Database(options.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      this.db.pragma('busy_timeout = 10000');
+      if (!options.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+        this.db.exec(SCHEMA);
+      }
+      this.insertRecord = this.db.prepare(
+        'insert into audit_record (seq, prev, hash, time, kind, actor, session, action, body) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      this.insertTable = this.db.prepare('insert or ignore into audit_table (name, bare, seq) values (?, ?, ?)');
+      this.headStmt = this.db.prepare('select seq, hash from audit_record order by seq desc limit 1');
+    } catch (cause) {
+      if (cause instanceof AuditError) throw cause;
+      throw new AuditError('open-failed', `cannot open the audit store \`${options.path}\`: ${(cause as Error).message}`, {
+        cause,
+        hint: options.readonly ? 'check the path, or set it with --audit, the config file or PARAPET_AUDIT' : undefined,
+      });
+    }
+  }
+
+  meta(key: string): string | undefined {
+    const row = this.db.prepare('select value from audit_meta where key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  /**
+   * Prepares the store for writing with `key`: records the algorithm on first use (with a genesis
+   * record) and refuses a key that does not match the chain already there.
+   */
+  initialise(key: ChainKey, stamp: { time: string; instance: string }): void {
+    const tx = this.db.transaction(() => {
+      const algorithm = this.meta('algorithm') as ChainAlgorithm | undefined;
+      if (algorithm === undefined) {
+        this.db.prepare('insert into audit_meta (key, value) values (?, ?)').run('algorithm', key.algorithm);
+      } else if (algorithm !== key.algorithm) {
+        throw new AuditError('open-failed', `the audit store was written with \`${algorithm}\`, not \`${key.algorithm}\``, {
+          hint: algorithm === 'hmac-sha256' ? 'set the key with PARAPET_AUDIT_KEY or audit.hmacKey' : 'remove the key, or start a new store',
+        });
+      }
+      const head = this.db.prepare('select * from audit_record order by seq desc limit 1').get() as RowShape | undefined;
+      if (!head) {
+        this.appendInTransaction(key, [{ kind: 'genesis', reason: 'created', algorithm: key.algorithm, ...stamp }]);
+        return;
+      }
+      if (hashEncoded(key, head.seq, head.prev, canonicalText(head.body)) !== head.hash) {
+        throw new AuditError('open-failed', 'the newest audit record does not match the configured key', {
+          hint: 'use the key the chain was written with, or run `parapet audit verify`',
+        });
+      }
+    });
+    tx.immediate();
+  }
+
+  get algorithm(): ChainAlgorithm {
+    return (this.meta('algorithm') as ChainAlgorithm | undefined) ?? 'sha256';
+  }
+
+  /** Seals and writes the bodies after the current head, in one IMMEDIATE transaction. */
+  append(key: ChainKey, bodies: RecordBody[]): AuditRecord[] {
+    return this.db.transaction(() => this.appendInTransaction(key, bodies)).immediate();
+  }
+
+  private appendInTransaction(key: ChainKey, bodies: RecordBody[]): AuditRecord[] {
+    const head = (this.headStmt.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: ZERO_HASH };
+    const sealed = sealBatch(key, bodies, head);
+    for (const { record, bodyText } of sealed) {
+      this.insertRecord.run(
+        record.seq,
+        record.prev,
+        record.hash,
+        record.time,
+        record.kind,
+        recordActor(record) ?? null,
+        recordSession(record) ?? null,
+        recordAction(record) ?? null,
+        bodyText,
+      );
+      for (const name of recordTables(record)) this.insertTable.run(name, bareName(name), record.seq);
+    }
+    return sealed.map((s) => s.record);
+  }
+
+  head(): ChainHead | null {
+    const row = this.db
+      .prepare('select max(seq) as seq, min(seq) as first, count(*) as count from audit_record')
+      .get() as { seq: number | null; first: number; count: number };
+    if (row.seq === null) return null;
+    const { hash } = this.db.prepare('select hash from audit_record where seq = ?').get(row.seq) as { hash: string };
+    return { seq: row.seq, hash, first: row.first, count: row.count };
+  }
+
+  read(range: ReadRange = {}): AuditRecord[] {
+    const order = range.order === 'desc' ? 'desc' : 'asc';
+    const rows = this.db
+      .prepare(`select seq, prev, hash, body from audit_record where seq >= ? and seq <= ? order by seq ${order} limit ?`)
+      .all(range.from ?? 0, range.to ?? Number.MAX_SAFE_INTEGER, range.limit ?? -1) as RowShape[];
+    return rows.map(rowToRecord);
+  }
+
+  search(query: SearchQuery): AuditRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.actor !== undefined) (where.push('r.actor = ?'), params.push(query.actor));
+    if (query.decision !== undefined) (where.push("r.kind = 'decision' and r.action = ?"), params.push(query.decision));
+    if (query.kind !== undefined) (where.push('r.kind = ?'), params.push(query.kind));
+    if (query.session !== undefined) (where.push('r.session = ?'), params.push(query.session));
+    if (query.since !== undefined) (where.push('r.time >= ?'), params.push(query.since));
+    if (query.until !== undefined) (where.push('r.time < ?'), params.push(query.until));
+    if (query.after !== undefined) (where.push('r.seq > ?'), params.push(query.after));
+    if (query.text !== undefined) (where.push('instr(r.body, ?) > 0'), params.push(query.text));
+    if (query.rule !== undefined) {
+      where.push("r.kind = 'decision' and exists (select 1 from json_each(r.body, '$.rules') where value = ?)");
+      params.push(query.rule);
+    }
+    if (query.table !== undefined) {
+      const match = tableMatch(query.table);
+      if (match.bare !== undefined) {
+        where.push('exists (select 1 from audit_table t where t.seq = r.seq and t.bare = ?)');
+        params.push(match.bare);
+      } else {
+        where.push(`exists (select 1 from audit_table t where t.seq = r.seq and t.name in (${match.names.map(() => '?').join(',')}))`);
+        params.push(...match.names);
+      }
+    }
+    const order = query.order === 'desc' ? 'desc' : 'asc';
+    const sql = `select r.seq, r.prev, r.hash, r.body from audit_record r ${where.length ? `where ${where.join(' and ')}` : ''} order by r.seq ${order} limit ?`;
+    return (this.db.prepare(sql).all(...params, query.limit ?? -1) as RowShape[]).map(rowToRecord);
+  }
+
+  /** Raw rows with their table index, in seq order. */
+  scanPage(from: number, to: number, limit: number): StoredRow[] {
+    const rows = this.db
+      .prepare('select seq, prev, hash, time, kind, actor, session, action, body from audit_record where seq >= ? and seq <= ? order by seq limit ?')
+      .all(from, to, limit) as RowShape[];
+    if (rows.length === 0) return [];
+    const tables = this.db
+      .prepare('select seq, name from audit_table where seq >= ? and seq <= ? order by seq, name')
+      .all(rows[0]!.seq, rows[rows.length - 1]!.seq) as { seq: number; name: string }[];
+    const bySeq = new Map<number, string[]>();
+    for (const t of tables) {
+      const list = bySeq.get(t.seq) ?? [];
+      list.push(t.name);
+      bySeq.set(t.seq, list);
+    }
+    return rows.map((r) => ({ ...r, tables: bySeq.get(r.seq) ?? [] }));
+  }
+
+  prune(key: ChainKey, before: string, stamp: { time: string; instance: string }): PruneResult {
+    const tx = this.db.transaction((): PruneResult => {
+      const first = this.db.prepare('select seq, kind, body from audit_record order by seq limit 1').get() as RowShape | undefined;
+      const keep = this.db.prepare('select min(seq) as seq from audit_record where time >= ?').get(before) as { seq: number | null };
+      const head = this.headStmt.get() as { seq: number } | undefined;
+      if (!first || !head) throw new AuditError('prune-refused', 'the audit store is empty');
+      // The stand-in takes the place of the last removed record, so it must be older than `before`.
+      const standIn = keep.seq === null ? head.seq : keep.seq - 1;
+      const alreadyPruned = first.seq === standIn && first.kind === 'genesis';
+      if (standIn < first.seq || alreadyPruned) {
+        throw new AuditError('prune-refused', `no audit records older than \`${before}\``);
+      }
+      const removed = (this.db.prepare('select count(*) as n from audit_record where seq <= ?').get(standIn) as { n: number }).n;
+      const anchor = this.db.prepare('select prev, hash from audit_record where seq = ?').get(standIn) as { prev: string; hash: string };
+      this.db.prepare('delete from audit_record where seq < ?').run(standIn);
+      this.db.prepare('delete from audit_table where seq <= ?').run(standIn);
+      const genesis = prunedGenesis(key.algorithm, stamp, before, removed);
+      this.db
+        .prepare('update audit_record set kind = ?, actor = null, session = null, action = null, time = ?, body = ? where seq = ?')
+        .run('genesis', genesis.time, canonicalJson(genesis), standIn);
+      const [checkpoint] = this.appendInTransaction(key, [
+        { kind: 'checkpoint', reason: 'prune', through: standIn, throughHash: anchor.hash, removed, before, ...stamp },
+      ]);
+      return { removed, genesis: standIn, checkpoint: checkpoint! };
+    });
+    return tx.immediate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
