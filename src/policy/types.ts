@@ -12,6 +12,8 @@ export interface Actor {
   groups: string[];
   /** Free attributes from the policy file (model, owner, team, …). */
   attributes: Record<string, string>;
+  /** Databases the actor may connect to; any when absent. */
+  databases?: string[];
 }
 
 export interface SessionContext {
