@@ -17,6 +17,8 @@ export interface RuleExample {
   impact?: { rows: number | 'unknown'; mode?: 'estimate' | 'exact'; tableRows?: number };
   /** Extra request fields (e.g. `now`, `tags`) for time- or context-dependent rules. */
   now?: string;
+  /** Bound parameter values (extended protocol), for statements with `$n` in sensitive positions. */
+  parameters?: (string | null)[];
   note?: string;
 }
 
@@ -49,8 +51,23 @@ export interface RuleDefinition<P = Record<string, unknown>> {
   /** JSON Schema of the rule's parameters (validated at policy load). */
   paramsSchema: Record<string, unknown>;
   defaults: P;
+  /** How to proceed when the rule blocks a statement (the doc page's "solution" section). */
+  solution?: string;
   /** The rule needs an impact figure (affected rows) to decide. */
-  needsImpact?: (request: DecisionRequest, params: P) => boolean;
+  needsImpact?(request: DecisionRequest, params: P): boolean;
+  /**
+   * Obligations the rule places on every statement of an actor it applies to, whether it matched or
+   * not (e.g. `read-only` asks the door to run the statement in a read-only transaction as well).
+   */
+  standingObligations?(params: P): Obligations;
   examples: { match: RuleExample[]; noMatch: RuleExample[] };
   check(context: RuleContext<P>): RuleMatch[];
+}
+
+/**
+ * Declares a rule while keeping its id as a literal type, so the registry can derive the closed
+ * `RuleId` union from its entries.
+ */
+export function defineRule<const Id extends string, P>(rule: RuleDefinition<P> & { id: Id }): RuleDefinition<P> & { id: Id } {
+  return rule;
 }

@@ -1,0 +1,58 @@
+import type { StatementAnalysis } from '../../sql/types.js';
+import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
+import { code, effectsOf, kindText, relationText, writeVerb } from './support.js';
+
+export type ReadOnlyParams = Record<string, never>;
+
+/** Why a statement is (or may be) more than a read, in a few words. */
+function reason(statement: StatementAnalysis): string {
+  const write = effectsOf(statement, 'write')[0];
+  if (write !== undefined) return `it ${writeVerb(write.operation)} ${code(relationText(write.relation))}`;
+  const opaque = effectsOf(statement, 'dynamic-sql').find((d) => d.opaque);
+  if (opaque !== undefined) return 'it runs dynamic SQL whose text cannot be seen before it runs';
+  const unknown = effectsOf(statement, 'function').find((f) => f.class === 'unknown');
+  if (unknown !== undefined) return `it calls ${code(unknown.operator ?? `${unknown.name}()`)}, whose effects are unknown`;
+  const sideEffect = effectsOf(statement, 'function').find((f) => f.class !== 'safe');
+  if (sideEffect !== undefined) return `it calls ${code(`${sideEffect.name}()`)}, which changes state`;
+  if (statement.readOnly === 'unknown') return 'its effects cannot be determined';
+  return `${code(kindText(statement))} changes the database or the session`;
+}
+
+export const readOnly = defineRule({
+  id: 'read-only',
+  summary: 'Allows only statements that are shown to be read-only',
+  rationale:
+    'An actor meant to look at data — a reporting agent, an analyst, a support tool — should not be able to change it, whatever SQL it is given or talked into. ' +
+    'Only statements the analysis shows to be read-only pass; a statement whose effects cannot be known (opaque dynamic SQL, a user function) is treated as a write. ' +
+    'The rule also asks the door to run the actor in a read-only transaction, so a missed write still fails upstream.',
+  solution:
+    'Run only reads (SELECT, SHOW, EXPLAIN without ANALYZE). To call a function of your own, have it declared safe in the catalog, or ask for approval. ' +
+    'A change of data belongs to an actor allowed to write.',
+  defaultAction: 'deny',
+  paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  defaults: {} as ReadOnlyParams,
+  standingObligations: () => ({ readOnly: true }),
+  examples: {
+    match: [
+      { sql: "UPDATE users SET name = 'x' WHERE id = 1" },
+      { sql: 'WITH d AS (DELETE FROM users WHERE id = 1 RETURNING id) SELECT * FROM d', note: 'writable CTE' },
+      { sql: 'EXPLAIN ANALYZE DELETE FROM users WHERE id = 1' },
+      { sql: 'SELECT my_func()', note: 'a user function may write: unknown is not read-only' },
+      { sql: 'CREATE TABLE t (id int)' },
+      { sql: "SELECT nextval('orders_id_seq')" },
+    ],
+    noMatch: [
+      { sql: 'SELECT * FROM users WHERE id = 1' },
+      { sql: 'EXPLAIN DELETE FROM users', note: 'plain EXPLAIN does not run the delete' },
+      { sql: "SELECT lower(name), now() FROM users" },
+    ],
+  },
+  check({ request }: RuleContext<ReadOnlyParams>): RuleMatch[] {
+    const { statement } = request;
+    if (statement.readOnly === true) return [];
+    const hint = 'this actor may only read: run a SELECT, or ask for approval';
+    return statement.readOnly === 'unknown'
+      ? [{ message: `the statement cannot be shown to be read-only: ${reason(statement)}`, hint }]
+      : [{ message: `the statement is not read-only: ${reason(statement)}`, hint }];
+  },
+});

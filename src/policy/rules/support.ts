@@ -1,0 +1,99 @@
+/**
+ * Helpers the built-in rules share: picking effects out of an analysis, naming things in messages,
+ * and finding the catalog facts of a relation as written.
+ */
+import type { Effect, EffectType, RelationName, StatementAnalysis, WriteOperation } from '../../sql/types.js';
+import type { DecisionRequest, RelationFacts } from '../types.js';
+import type { RuleMatch } from '../rule.js';
+
+export type EffectOf<T extends EffectType> = Extract<Effect, { type: T }>;
+
+/** The statement's effects of one type, in order. */
+export function effectsOf<T extends EffectType>(statement: StatementAnalysis, type: T): EffectOf<T>[] {
+  return statement.effects.filter((e): e is EffectOf<T> => e.type === type);
+}
+
+/** User input quoted for a message; a backtick inside it cannot close the quote early. */
+export function code(text: string): string {
+  return '`' + text.replaceAll('`', "'") + '`';
+}
+
+/** A relation as written: `db.schema.table`, `schema.table` or `table`. */
+export function relationText(relation: RelationName): string {
+  return [relation.catalog, relation.schema, relation.name].filter((part) => part !== undefined && part !== '').join('.');
+}
+
+/** Where an effect comes from when it is not the statement's own top level, e.g. ` inside a DO block`. */
+export function origin(effect: Effect): string {
+  if (effect.deferred === 'prepare' || effect.via === 'prepare') return ' in a prepared statement';
+  if (effect.deferred === 'function-body' || effect.via === 'function-body') return ' in a function body';
+  if (effect.deferred === 'rule' || effect.via === 'rule') return ' in a rewrite rule';
+  if (effect.deferred === 'trigger') return ' in a trigger';
+  if (effect.via === 'do-block') return ' inside a DO block';
+  if (effect.via === 'explain-analyze') return ' under EXPLAIN ANALYZE';
+  return '';
+}
+
+const WRITE_VERBS: Record<WriteOperation, string> = {
+  insert: 'inserts into',
+  update: 'updates',
+  delete: 'deletes from',
+  merge: 'merges into',
+  upsert: 'upserts into',
+  'copy-from': 'copies rows into',
+  'select-into': 'creates and fills',
+  'create-table-as': 'creates and fills',
+};
+
+/** `updates`, `deletes from`, … for a write operation. */
+export function writeVerb(operation: WriteOperation): string {
+  return WRITE_VERBS[operation];
+}
+
+/** The SQL keyword of a row-changing operation, for messages such as "the `DELETE` on …". */
+export function writeKeyword(operation: WriteOperation): string {
+  return operation === 'upsert' ? 'INSERT … ON CONFLICT' : operation.replace('-', ' ').toUpperCase();
+}
+
+/**
+ * The catalog facts for a relation as written. A qualified name is looked up by `schema.name`; an
+ * unqualified one matches every known relation of that name, since the caller's search_path decides
+ * which one it is and a rule must not guess the harmless one.
+ */
+export function factsFor(request: DecisionRequest, relation: RelationName): RelationFacts[] {
+  if (relation.schema !== undefined && relation.schema !== '') {
+    const facts = request.relations[`${relation.schema}.${relation.name}`];
+    return facts === undefined ? [] : [facts];
+  }
+  return Object.values(request.relations).filter((facts) => facts.name === relation.name);
+}
+
+/** `schema.name` of a relation's facts. */
+export function factsKey(facts: RelationFacts): string {
+  return `${facts.schema}.${facts.name}`;
+}
+
+/** Drops matches whose message repeats an earlier one (the analyser may report one thing twice, e.g. as a call and as an access). */
+export function uniqueMatches(matches: RuleMatch[]): RuleMatch[] {
+  const seen = new Set<string>();
+  return matches.filter((m) => {
+    if (seen.has(m.message)) return false;
+    seen.add(m.message);
+    return true;
+  });
+}
+
+/** Whether the statement changes anything: rows, schema, privileges. */
+export function changesData(statement: StatementAnalysis): boolean {
+  return statement.effects.some((e) => e.type === 'write' || e.type === 'ddl' || e.type === 'privilege');
+}
+
+/** Lower-cased names in an allow list, for case-insensitive membership tests. */
+export function nameSet(names: readonly string[]): Set<string> {
+  return new Set(names.map((n) => n.toLowerCase()));
+}
+
+/** The statement kind as SQL keywords, e.g. `create-table` → `CREATE TABLE`. */
+export function kindText(statement: StatementAnalysis): string {
+  return statement.kind.replaceAll('-', ' ').toUpperCase();
+}
