@@ -44,7 +44,7 @@ export function assetDir(): string {
   }
 }
 
-export function readManifest(dir = assetDir()): AssetManifest {
+export function readManifest(dir: string = assetDir()): AssetManifest {
   const path = join(dir, MANIFEST_FILE);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as AssetManifest;
@@ -54,7 +54,7 @@ export function readManifest(dir = assetDir()): AssetManifest {
 }
 
 /** The uncompressed tar, after checking the compressed file against the manifest's hash. */
-export function readAssetTar(manifest: AssetManifest, dir = assetDir()): Uint8Array {
+export function readAssetTar(manifest: AssetManifest, dir: string = assetDir()): Uint8Array {
   const path = join(dir, manifest.file);
   let compressed: Buffer;
   try {

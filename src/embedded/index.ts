@@ -33,6 +33,8 @@ export interface StartEmbeddedOptions {
   log?: (line: string) => void;
   /** Give up on start-up after this long (first start from SQL can take ~20 s on a slow machine). */
   startTimeoutMs?: number;
+  /** Directory holding the pre-seeded asset and its manifest; defaults to the package's `assets/embedded`. */
+  assetDir?: string;
 }
 
 export interface EmbeddedExit {
@@ -80,7 +82,13 @@ export async function startEmbedded(opts: StartEmbeddedOptions = {}): Promise<Em
   const log = opts.log ?? (() => {});
   const dataDir = resolve(opts.dataDir ?? DEFAULT_DATA_DIR);
   mkdirSync(dirname(dataDir), { recursive: true });
-  const config: ChildConfig = { dataDir, host: HOST, port: opts.port ?? 0, connections: SOCKET_CONNECTIONS };
+  const config: ChildConfig = {
+    dataDir,
+    host: HOST,
+    port: opts.port ?? 0,
+    connections: SOCKET_CONNECTIONS,
+    assetDir: opts.assetDir === undefined ? undefined : resolve(opts.assetDir),
+  };
   const started = Date.now();
   log(`starting the embedded database (PGlite) in \`${dataDir}\``);
   const child = forkServerProcess(config);

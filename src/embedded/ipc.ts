@@ -12,6 +12,8 @@ export interface ChildConfig {
   port: number;
   /** Socket connections pglite-socket accepts at once (sessions are still one at a time). */
   connections: number;
+  /** Where the shipped asset is; absent means this package's `assets/embedded`. */
+  assetDir?: string;
 }
 
 export type ChildMessage =

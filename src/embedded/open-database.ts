@@ -20,6 +20,7 @@ type DataDirState = 'missing' | 'ready' | 'interrupted' | 'foreign';
 export async function openDatabase(
   dataDir: string,
   log: (line: string) => void,
+  assetDir?: string,
 ): Promise<{ db: PGlite; source: SeedSource }> {
   const state = inspectDataDir(dataDir);
   if (state === 'foreign') {
@@ -37,7 +38,7 @@ export async function openDatabase(
     log(`an earlier start stopped while creating \`${dataDir}\`; creating it again`);
     rmSync(dataDir, { recursive: true, force: true });
   }
-  const fromAsset = await tryFromAsset(dataDir, log);
+  const fromAsset = await tryFromAsset(dataDir, log, assetDir);
   const opened = fromAsset ? { db: fromAsset, source: 'asset' as const } : { db: await fromSql(dataDir, log), source: 'sql' as const };
   unlinkSync(join(dataDir, SEEDING_MARKER));
   return opened;
@@ -69,16 +70,20 @@ function startSeeding(dataDir: string): void {
 }
 
 /** The database from the shipped asset, or undefined (with the reason logged) when it cannot be used. */
-async function tryFromAsset(dataDir: string, log: (line: string) => void): Promise<PGlite | undefined> {
+async function tryFromAsset(
+  dataDir: string,
+  log: (line: string) => void,
+  assetDir?: string,
+): Promise<PGlite | undefined> {
   let tar: Uint8Array;
   try {
-    const manifest = readManifest();
+    const manifest = readManifest(assetDir);
     const installed = installedPgliteVersion();
     if (!compatiblePglite(manifest.pglite, installed)) {
       log(`the shipped sample data was written by PGlite ${manifest.pglite}, this is ${installed}`);
       return undefined;
     }
-    tar = readAssetTar(manifest);
+    tar = readAssetTar(manifest, assetDir);
   } catch (error) {
     log(`the shipped sample data cannot be used: ${(error as Error).message}`);
     return undefined;

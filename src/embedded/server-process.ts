@@ -28,7 +28,7 @@ const log = (line: string): void => send({ type: 'log', line });
 async function main(config: ChildConfig): Promise<void> {
   lock = acquireLock(config.dataDir);
   if (lock.replaced) log(`took over the stale lock of process ${lock.replaced.pid}`);
-  const opened = await openDatabase(config.dataDir, log);
+  const opened = await openDatabase(config.dataDir, log, config.assetDir);
   db = opened.db;
   server = new PGLiteSocketServer({ db, host: config.host, port: config.port, maxConnections: config.connections });
   try {
