@@ -271,10 +271,11 @@ export class PostgresAuditStore implements AuditStore {
         throw new AuditError('prune-refused', `no audit records older than \`${before}\``);
       }
       const removed = Number((await client.query<{ n: string }>(`select count(*) as n from ${s}.record where seq <= $1`, [standIn])).rows[0]!.n);
-      const anchor = (await client.query<{ hash: string }>(`select hash from ${s}.record where seq = $1`, [standIn])).rows[0]!;
+      const anchor = (await client.query<{ time: string; hash: string }>(`select time, hash from ${s}.record where seq = $1`, [standIn])).rows[0]!;
       await client.query(`delete from ${s}.record where seq < $1`, [standIn]);
       await client.query(`delete from ${s}.record_table where seq <= $1`, [standIn]);
-      const genesis = prunedGenesis(key.algorithm, stamp, before, removed);
+      // The stand-in keeps the time of the record it replaces, so later prunes by date see it as old.
+      const genesis = prunedGenesis(key.algorithm, { time: anchor.time, instance: stamp.instance }, before, removed);
       await client.query(`update ${s}.record set kind = 'genesis', actor = null, session = null, action = null, time = $1, body = $2 where seq = $3`, [
         genesis.time,
         canonicalJson(genesis),

@@ -228,10 +228,11 @@ export class SqliteAuditDb {
         throw new AuditError('prune-refused', `no audit records older than \`${before}\``);
       }
       const removed = (this.db.prepare('select count(*) as n from audit_record where seq <= ?').get(standIn) as { n: number }).n;
-      const anchor = this.db.prepare('select prev, hash from audit_record where seq = ?').get(standIn) as { prev: string; hash: string };
+      const anchor = this.db.prepare('select time, hash from audit_record where seq = ?').get(standIn) as { time: string; hash: string };
       this.db.prepare('delete from audit_record where seq < ?').run(standIn);
       this.db.prepare('delete from audit_table where seq <= ?').run(standIn);
-      const genesis = prunedGenesis(key.algorithm, stamp, before, removed);
+      // The stand-in keeps the time of the record it replaces, so later prunes by date see it as old.
+      const genesis = prunedGenesis(key.algorithm, { time: anchor.time, instance: stamp.instance }, before, removed);
       this.db
         .prepare('update audit_record set kind = ?, actor = null, session = null, action = null, time = ?, body = ? where seq = ?')
         .run('genesis', genesis.time, canonicalJson(genesis), standIn);
