@@ -88,6 +88,16 @@ export class FrameReader {
     }
   }
 
+  /**
+   * Puts bytes back in front of what is buffered, to be returned again by the next `drain()` or
+   * `push()`: how a consumer that read past its stopping point hands the rest to the next one.
+   */
+  unshift(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.#chunks.unshift(bytes);
+    this.#buffered += bytes.length;
+  }
+
   /** Leaves the startup phase: from now on frames carry a type byte. */
   endStartup(): void {
     this.#startup = false;

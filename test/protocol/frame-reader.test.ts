@@ -146,3 +146,13 @@ test('protocol errors map to SQLSTATE 08P01', () => {
     assert.equal(error.sqlstate, '08P01');
   }
 });
+
+test('unshift gives bytes back in front of a partial frame', () => {
+  const [a, b, c] = [messages[0]!, messages[1]!, messages[3]!];
+  const reader = new FrameReader({ maxFrameBytes: 1 << 20, startup: false });
+  const frames = reader.push(Buffer.concat([a, b, c.subarray(0, 3)]));
+  assert.equal(frames.length, 2);
+  reader.unshift(frames[1]!.raw);
+  assert.deepEqual(reader.drain().map((f) => f.raw), [b]);
+  assert.deepEqual(reader.push(c.subarray(3)).map((f) => f.raw), [c]);
+});

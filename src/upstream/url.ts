@@ -1,0 +1,114 @@
+/**
+ * Parses an upstream URL with libpq's semantics for what Parapet supports:
+ * `postgres[ql]://user:password@host:port/database?application_name=…&options=…&sslmode=disable`.
+ * A host (or `host=` parameter) starting with `/` is a unix socket directory. Anything Parapet
+ * cannot honour (TLS, several hosts, other libpq parameters) is an error, never silently ignored.
+ */
+import type { UpstreamOptions } from './connect.js';
+import { UpstreamError } from './errors.js';
+
+const DEFAULT_PORT = 5432;
+
+/** sslmode values that allow a connection without TLS (Parapet has no upstream TLS yet). */
+const PLAINTEXT_SSLMODES = new Set(['disable', 'allow', 'prefer']);
+
+export function parseUpstreamUrl(text: string): UpstreamOptions {
+  const bad = (message: string, hint?: string) => new UpstreamError('bad-url', message, hint === undefined ? {} : { hint });
+  const match = /^postgres(?:ql)?:\/\/([^/?#]*)([^?#]*)(\?[^#]*)?$/i.exec(text);
+  if (!match) {
+    throw bad('upstream URL must look like `postgres://user:password@host:port/database?parameters`', 'for example `postgres://parapet@127.0.0.1:5432/app`');
+  }
+  const [, authority = '', pathname = '', search = ''] = match;
+  const decode = (value: string, what: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw bad(`upstream URL has an invalid percent-encoding in its ${what}`);
+    }
+  };
+  const at = authority.lastIndexOf('@');
+  const userinfo = at < 0 ? '' : authority.slice(0, at);
+  const hostspec = authority.slice(at + 1);
+  const hostMatch = /^(?:\[([^\]]*)\]|([^:]*))(?::(\d*))?$/.exec(hostspec);
+  if (!hostMatch) throw bad('upstream URL has an invalid host', 'write IPv6 addresses in brackets: `[::1]`');
+  let host = decode(hostMatch[1] ?? hostMatch[2] ?? '', 'host');
+  let port = hostMatch[3] ? Number(hostMatch[3]) : DEFAULT_PORT;
+  const options: Partial<UpstreamOptions> = {};
+  const colon = userinfo.indexOf(':');
+  const user = decode(colon < 0 ? userinfo : userinfo.slice(0, colon), 'user name');
+  if (user !== '') options.user = user;
+  if (colon >= 0) options.password = decode(userinfo.slice(colon + 1), 'password');
+  const path = decode(pathname.replace(/^\//, ''), 'database name');
+  if (path !== '') options.database = path;
+
+  for (const [name, value] of queryParameters(search, decode)) {
+    switch (name) {
+      case 'host':
+        host = value;
+        break;
+      case 'port':
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw bad(`upstream URL has an invalid port \`${value}\``);
+        port = Number(value);
+        break;
+      case 'dbname':
+        options.database = value;
+        break;
+      case 'user':
+        options.user = value;
+        break;
+      case 'password':
+        options.password = value;
+        break;
+      case 'application_name':
+        options.applicationName = value;
+        break;
+      case 'options':
+        options.options = value;
+        break;
+      case 'connect_timeout': {
+        if (!/^-?\d+$/.test(value)) throw bad(`upstream URL has an invalid connect_timeout \`${value}\``, 'give whole seconds');
+        const seconds = Number(value);
+        // libpq: zero or negative waits forever; 1 counts as 2.
+        options.connectTimeoutMs = seconds <= 0 ? 0 : Math.max(seconds, 2) * 1000;
+        break;
+      }
+      case 'sslmode':
+        if (!PLAINTEXT_SSLMODES.has(value)) {
+          throw bad(`upstream sslmode \`${value}\` is not supported: Parapet does not speak TLS to the upstream yet`, 'use `sslmode=disable` and a private network or unix socket');
+        }
+        break;
+      case 'gssencmode':
+      case 'channel_binding':
+        if (value !== 'disable' && value !== 'prefer') throw bad(`upstream ${name} \`${value}\` is not supported`, `use \`${name}=disable\``);
+        break;
+      case 'client_encoding':
+        if (value.toUpperCase().replace(/[-_]/g, '') !== 'UTF8') throw bad(`upstream client_encoding \`${value}\` is not supported: Parapet always uses UTF8`);
+        break;
+      default:
+        throw bad(`upstream URL parameter \`${name}\` is not supported`, 'supported: host, port, dbname, user, password, application_name, options, connect_timeout, sslmode, gssencmode, channel_binding, client_encoding');
+    }
+  }
+
+  if (host.includes(',')) throw bad('upstream URL lists several hosts; Parapet connects to one', 'give a single host');
+  if (host === '') throw bad('upstream URL has no host', 'add a host (`postgres://user@127.0.0.1:5432/db`) or a socket directory (`?host=/var/run/postgresql`)');
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`upstream URL has an invalid port \`${port}\``);
+  if (options.user === undefined || options.user === '') throw bad('upstream URL has no user', 'add one: `postgres://parapet@host/db`');
+  const result: UpstreamOptions = { ...options, host, port, user: options.user, database: options.database ?? options.user };
+  if (host.startsWith('/')) result.socketPath = `${host.replace(/\/+$/, '')}/.s.PGSQL.${port}`;
+  return result;
+}
+
+/** `?a=b&c=d` split on `&` and the first `=`, percent-decoded; `+` stays `+` (as in libpq). */
+function queryParameters(search: string, decode: (value: string, what: string) => string): Array<[string, string]> {
+  if (search.length <= 1) return [];
+  return search
+    .slice(1)
+    .split('&')
+    .filter((part) => part !== '')
+    .map((part) => {
+      const at = part.indexOf('=');
+      if (at < 0) throw new UpstreamError('bad-url', `upstream URL parameter \`${decode(part, 'parameters')}\` has no value`);
+      const name = decode(part.slice(0, at), 'parameters');
+      return [name, decode(part.slice(at + 1), `parameter \`${name}\``)];
+    });
+}
