@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync } from 'node:zlib';
 import { EmbeddedError } from './errors.js';
+import { packageFile } from './package-root.js';
 
 export const ASSET_FILE = 'sample-pgdata.tar.br';
 export const MANIFEST_FILE = 'manifest.json';
@@ -29,19 +29,9 @@ export interface AssetManifest {
   rows: Record<string, number>;
 }
 
-/** `assets/embedded` of this package, found from this module whether it runs from `src/` or `dist/src/`. */
+/** `assets/embedded` of this package. */
 export function assetDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'assets', 'embedded'))) {
-      return join(dir, 'assets', 'embedded');
-    }
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new EmbeddedError('EMBEDDED_ASSET_INVALID', 'the shipped sample data (`assets/embedded`) was not found', 'reinstall parapet');
-    }
-    dir = parent;
-  }
+  return packageFile('assets', 'embedded');
 }
 
 export function readManifest(dir: string = assetDir()): AssetManifest {
