@@ -162,6 +162,15 @@ function analysisFailure(error: AnalysisError, policy: Policy): Decision {
   return { action, rules: [EngineRule.analysis], message, hint, sqlstate: action === 'deny' ? error.code : DENIED_SQLSTATE, obligations: {}, reasons: [reason], errors: [message] };
 }
 
+/** A decision when the pipeline around `decide` failed: fail closed, with the error. */
+export function pipelineFailure(policy: Policy, error: unknown): Decision {
+  const text = errorText(error);
+  const message = `the statement could not be judged: ${text}`;
+  const hint = 'retry; if it persists, the catalog or the policy needs fixing';
+  const reason: DecisionReason = { rule: EngineRule.pipeline, action: policy.fail, message, hint };
+  return { action: policy.fail, rules: [EngineRule.pipeline], message, hint, sqlstate: DENIED_SQLSTATE, obligations: {}, reasons: [reason], errors: [message] };
+}
+
 function pick(contributions: Contribution[], action: Action): Contribution[] | undefined {
   const found = contributions.filter((c) => c.action === action);
   return found.length ? found : undefined;

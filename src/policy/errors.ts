@@ -4,6 +4,8 @@
  */
 
 export const PolicyErrorCode = {
+  /** The file cannot be read (missing, unreadable). */
+  read: 'policy.read',
   /** The text is not valid YAML. */
   yaml: 'policy.yaml',
   /** A key the format does not know (a typo must never silently weaken a policy). */

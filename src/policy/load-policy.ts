@@ -8,6 +8,7 @@ import { compileCondition } from './cel.js';
 import { PolicyErrorCode, type PolicyIssue } from './errors.js';
 import { RESERVED_RULE_IDS, type CompiledRule, type Policy, type PolicyTestCase, type Scope } from './policy.js';
 import type { RuleDefinition } from './rule.js';
+import { builtinRules } from './rules/index.js';
 import { policySchema } from './schema.js';
 import { schemaIssues } from './schema-errors.js';
 import { scopedRules } from './scope.js';
@@ -18,8 +19,8 @@ import { locatedIssue, YamlSource, type DataPath } from './yaml-source.js';
 export interface LoadPolicyOptions {
   /** File name for messages (`<inline>` when absent). */
   file?: string;
-  /** The built-in rule registry to resolve `rule:` ids against. */
-  rules: readonly RuleDefinition<any>[];
+  /** The rule registry to resolve `rule:` ids against; the built-in catalogue by default. */
+  rules?: readonly RuleDefinition<any>[];
 }
 
 export type LoadPolicyResult =
@@ -86,14 +87,14 @@ function paramsValidator(definition: RuleDefinition<any>): ValidateFunction {
   return validate;
 }
 
-export function loadPolicy(text: string, options: LoadPolicyOptions): LoadPolicyResult {
+export function loadPolicy(text: string, options: LoadPolicyOptions = {}): LoadPolicyResult {
   const file = options.file ?? '<inline>';
   const source = new YamlSource(text, file);
   if (source.issues.length) return { ok: false, issues: source.issues };
   const data = source.data ?? {};
   const structure = validateStructure(data);
   if (structure.errors?.length) return { ok: false, issues: schemaIssues(structure.errors, source) };
-  return new PolicyCompiler(data as RawPolicy, source, options.rules).compile();
+  return new PolicyCompiler(data as RawPolicy, source, options.rules ?? builtinRules).compile();
 }
 
 class PolicyCompiler {

@@ -12,6 +12,8 @@ export const EngineRule = {
   baseline: 'default',
   /** The statement could not be analysed (syntax error, too complex, internal error). */
   analysis: 'analysis-error',
+  /** The guard pipeline could not gather what a decision needs (the catalog lookup failed). */
+  pipeline: 'guard-error',
   /** The door cannot honour an obligation the decision carries. */
   unenforceable: 'unenforceable-obligation',
   /** A read-only session obligation on a statement that writes or may write. */
