@@ -4,10 +4,13 @@
  *
  * PGlite has ONE backend session for all connections: settings, prepared statements, temporary
  * tables and the current role are shared by whoever is connected. The proxy must therefore serve
- * one client session at a time (`maxSessions: 1`) and reset the session between clients
- * (`DISCARD ALL`, which also resets the role). PGlite also ignores the user in the startup message:
- * every connection is the superuser `postgres`; `roles` names non-superuser roles a door can switch
- * to with `SET SESSION AUTHORIZATION`.
+ * one client session at a time (`maxSessions: 1`) and reset the session between clients with
+ * `DISCARD ALL`. An open transaction is rolled back when its socket closes.
+ *
+ * PGlite ignores the user in the startup message: every connection starts as the superuser
+ * `postgres`. `roles` names non-superuser roles to switch to with `SET SESSION AUTHORIZATION`,
+ * which works at any time; but in PGlite neither `DISCARD ALL` nor `RESET SESSION AUTHORIZATION`
+ * switches back, so a door must set the role explicitly at the start of every session.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';

@@ -187,3 +187,41 @@ test('the database process does not outlive a parent that is killed', async (t) 
   assert.ok(await eventually(() => !isAlive(pid)), `database process ${pid} is still running`);
   assert.ok(await eventually(() => !existsSync(lockPath(dataDir))), 'it released its lock on the way out');
 });
+
+// PGlite behaviour the proxy relies on (docs/embedded.md, "Limits"): if a PGlite upgrade changes
+// it, these fail and the proxy's session handling must be revisited.
+test('one backend session is shared: DISCARD ALL clears it, but the role must be set explicitly', async (t) => {
+  const db = await startEmbedded({ dataDir: tempDataDir(t) });
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    return client;
+  };
+  const state = "select current_user as role, current_setting('application_name') as app, (select count(*)::int from pg_prepared_statements) as prepared";
+  try {
+    const first = await connect();
+    await first.query("set application_name = 'first'; prepare p as select 1");
+    await first.query(`set session authorization ${db.roles.readWrite}`);
+    await first.query('begin');
+    await first.query('update products set stock = stock + 1000 where id = 1');
+    await first.end();
+
+    const second = await connect();
+    try {
+      assert.deepEqual((await second.query(state)).rows, [{ role: db.roles.readWrite, app: 'first', prepared: 1 }], 'state leaks');
+      const [{ stock }] = (await second.query<{ stock: number }>('select stock from products where id = 1')).rows as [{ stock: number }];
+      assert.ok(stock < 1000, 'the open transaction was rolled back when its socket closed');
+      await second.query('discard all');
+      assert.deepEqual((await second.query(state)).rows, [{ role: db.roles.readWrite, app: '', prepared: 0 }], 'the role survives DISCARD ALL');
+      await assert.rejects(second.query('drop table customers'), { code: '42501' }, 'the non-superuser role does not own the tables');
+      await second.query(`set session authorization ${db.roles.readOnly}`);
+      await assert.rejects(second.query('delete from order_items where order_id = 1'), { code: '42501' });
+      await second.query(`set session authorization ${db.user}`);
+      assert.equal((await second.query(state)).rows[0].role, db.user);
+    } finally {
+      await second.end();
+    }
+  } finally {
+    await db.stop();
+  }
+});
