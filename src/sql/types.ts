@@ -95,7 +95,8 @@ export type ConfigOperation =
  * `replication-role`: session_replication_role (disables triggers and FK checks);
  * `read-only`: default_transaction_read_only / transaction_read_only / `SET TRANSACTION READ WRITE`;
  * `standard-conforming-strings` and `client-encoding`: change how the server reads string literals;
- * `search-path`: can shadow builtins; `role`: SET role via GUC.
+ * `search-path`: can shadow builtins; `role`: SET role via GUC; `library`: which shared libraries a
+ * session or the server loads (`session_preload_libraries`, `dynamic_library_path`…).
  */
 export type SafetySwitch =
   | 'replication-role'
@@ -107,7 +108,8 @@ export type SafetySwitch =
   | 'session-authorization'
   | 'trigger'
   | 'row-security'
-  | 'statement-timeout';
+  | 'statement-timeout'
+  | 'library';
 
 export type TransactionOperation =
   | 'begin'
@@ -144,7 +146,7 @@ interface EffectBase {
   /** Set when the effect belongs to SQL that runs later, not when this statement runs. */
   deferred?: Deferral;
   /** Set when the effect was found inside dynamic SQL (DO block or function body) rather than the statement itself. */
-  via?: 'do-block' | 'function-body' | 'prepare' | 'explain-analyze' | 'rule';
+  via?: 'do-block' | 'function-body' | 'prepare' | 'explain-analyze' | 'rule' | 'sql-string' | 'explain';
 }
 
 export interface ReadEffect extends EffectBase {
@@ -188,6 +190,12 @@ export interface PrivilegeEffect extends EffectBase {
   operation: PrivilegeOperation;
   /** Roles or objects concerned, as written. */
   targets: string[];
+  /** GRANT/REVOKE: the privileges (`select`, `all`…) or, for role grants, nothing. */
+  privileges?: string[];
+  /** GRANT/REVOKE: who receives or loses them (`public` for PUBLIC). */
+  grantees?: string[];
+  /** Object kind of `targets` for GRANT/REVOKE/ALTER … OWNER (`table`, `schema`, `function`…). */
+  objectKind?: string;
 }
 
 export interface ConfigEffect extends EffectBase {
@@ -198,6 +206,8 @@ export interface ConfigEffect extends EffectBase {
   /** Literal value(s) as text where static; absent when computed or a parameter. */
   value?: string;
   scope?: 'session' | 'local' | 'transaction' | 'system' | 'role' | 'database' | 'table';
+  /** The role (ALTER ROLE … SET), database (ALTER DATABASE … SET) or table (triggers, row security) concerned. */
+  target?: string;
   /** Safety switches this change touches. */
   safety?: SafetySwitch[];
 }
@@ -329,6 +339,8 @@ export interface StatementAnalysis {
   /** Literal-free fingerprint for grouping (libpg-query's). */
   fingerprint: string;
   error?: AnalysisError;
+  /** Parse-tree node types the analyser does not know (then `readOnly` is `unknown`). */
+  unclassified?: string[];
 }
 
 /** The analysis of a whole text (a simple-Query message may hold several statements). */
