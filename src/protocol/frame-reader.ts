@@ -33,8 +33,8 @@ const TLS_HANDSHAKE = 0x16;
 
 /**
  * Splits a byte stream into frames. Frames may be split across chunks at any byte and a chunk
- * may hold many frames. A frame that lies within one chunk is returned as views of that chunk; bytes
- * are copied only to join a frame that spans chunks, once, when it is complete.
+ * may hold many frames. A frame that lies within one chunk is returned as views of that chunk; only
+ * the bytes of a frame that spans chunks are copied, once, when it is complete.
  *
  * In the startup phase at most one frame is returned per call, because the next frame may already be
  * tagged: handle it, call `endStartup()` if it was the StartupMessage, then `drain()` for the rest.
@@ -104,13 +104,19 @@ export class FrameReader {
   }
 
   #parse(): Frame[] {
-    if (this.#chunks.length > 1) {
-      const needed = this.#neededBytes();
-      if (needed === undefined || this.#buffered < needed) return [];
-      this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
-    }
-    const buf = this.#chunks[0]!;
     const frames: Frame[] = [];
+    // A frame spanning chunks is copied out on its own; whatever follows it in the last chunk is
+    // then read in place.
+    while (this.#chunks.length > 1) {
+      const needed = this.#neededBytes();
+      if (needed === undefined || this.#buffered < needed) return frames;
+      const bytes = this.#take(needed);
+      const headerBytes = this.#startup ? 4 : 5;
+      frames.push({ code: this.#startup ? 0 : bytes[0]!, payload: bytes.subarray(headerBytes), raw: bytes });
+      if (this.#startup) return frames;
+    }
+    if (this.#chunks.length === 0) return frames;
+    const buf = this.#chunks[0]!;
     let offset = 0;
     for (;;) {
       const headerBytes = this.#startup ? 4 : 5;
@@ -128,6 +134,21 @@ export class FrameReader {
     this.#chunks = rest === 0 ? [] : [offset === 0 ? buf : buf.subarray(offset)];
     this.#buffered = rest;
     return frames;
+  }
+
+  /** Removes the first `n` buffered bytes and returns them as one new buffer. */
+  #take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const used = chunk.copy(out, filled, 0, Math.min(chunk.length, n - filled));
+      filled += used;
+      if (used === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(used);
+    }
+    this.#buffered -= n;
+    return out;
   }
 
   /** Total size of the first buffered frame, once its header is in; validates the header. */
