@@ -56,11 +56,14 @@ test('after a frame that spans chunks, the frames of the last chunk are still vi
   const [a, b, c] = [messages[0]!, messages[1]!, messages[4]!];
   const reader = new FrameReader({ maxFrameBytes: 1 << 20, startup: false });
   assert.deepEqual(reader.push(a.subarray(0, 4)), []);
-  const last = Buffer.concat([a.subarray(4), b, c]);
+  const joined = Buffer.concat([a.subarray(4), b, c]);
+  const last = Buffer.alloc(joined.length); // not from the shared pool, so `.buffer` identifies it
+  joined.copy(last);
   const frames = reader.push(last);
   assert.deepEqual(frames.map((f) => f.raw), [a, b, c]);
   assert.notEqual(frames[0]!.raw.buffer, last.buffer, 'the spanning frame is a copy');
   assert.equal(frames[1]!.raw.buffer, last.buffer);
+  assert.equal(frames[1]!.raw.byteOffset, last.byteOffset + a.length - 4);
   assert.equal(frames[2]!.raw.buffer, last.buffer);
 });
 
