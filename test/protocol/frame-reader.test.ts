@@ -44,11 +44,15 @@ test('every single message split at every offset', () => {
 });
 
 test('a frame within one chunk is a view of that chunk (no copy)', () => {
-  const chunk = Buffer.concat(messages);
+  const chunk = Buffer.alloc(frameEnds(messages).at(-1)!); // not pooled: `.buffer` identifies it
+  Buffer.concat(messages).copy(chunk);
   const frames = new FrameReader({ maxFrameBytes: 1 << 20, startup: false }).push(chunk);
+  let at = 0;
   for (const frame of frames) {
     assert.equal(frame.raw.buffer, chunk.buffer);
-    assert.equal(frame.payload.buffer, chunk.buffer);
+    assert.equal(frame.raw.byteOffset, chunk.byteOffset + at);
+    assert.equal(frame.payload.byteOffset, chunk.byteOffset + at + 5);
+    at += frame.raw.length;
   }
 });
 
