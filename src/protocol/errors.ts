@@ -3,6 +3,8 @@
  * `ProtocolError` with a stable `code`; callers branch on the code, never on the message text.
  */
 
+import type { PgErrorFields, PgSeverity } from './pg-error.js';
+
 /** Stable codes of protocol errors. */
 export type ProtocolErrorCode =
   /** A frame length below 4 (the length counts itself) or a startup body too short to hold a code. */
@@ -57,5 +59,10 @@ export class ProtocolError extends Error {
   /** SQLSTATE for the ErrorResponse sent to the client (08P01 protocol_violation for most codes). */
   get sqlstate(): string {
     return SQLSTATE[this.code];
+  }
+
+  /** The ErrorResponse fields for the peer; FATAL by default, since the connection closes after most of these. */
+  toPgErrorFields(severity: PgSeverity = 'FATAL'): PgErrorFields {
+    return { severity, code: this.sqlstate, message: this.message, ...(this.hint === undefined ? {} : { hint: this.hint }) };
   }
 }

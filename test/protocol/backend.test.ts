@@ -111,6 +111,7 @@ test('DataRow values are views of the frame and decoded only on demand', () => {
   assert.equal(row.type, 'DataRow');
   assert.equal(row.columnCount, 2);
   assert.equal(row.values[0]!.buffer, frame.raw.buffer);
+  assert.equal(row.values[0]!.byteOffset, frame.payload.byteOffset + 2 + 4);
   assert.deepEqual(decodeDataRow(frame.payload), [Buffer.from('abc'), null]);
   // A malformed row passes decodeBackend (lazy) and fails when its values are read.
   const bad = decodeBackend(asFrame(tagged('D', int16(2), lengthPrefixed('abc'))));

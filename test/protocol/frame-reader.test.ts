@@ -163,6 +163,7 @@ test('protocol errors map to SQLSTATE 08P01', () => {
   } catch (error) {
     assert.ok(error instanceof ProtocolError);
     assert.equal(error.sqlstate, '08P01');
+    assert.deepEqual(error.toPgErrorFields(), { severity: 'FATAL', code: '08P01', message: error.message });
   }
 });
 
