@@ -3,7 +3,10 @@
  * here to add a command.
  */
 import type { Command } from 'commander';
+import { register as check } from './check.js';
+import { register as policy } from './policy.js';
+import { register as serve } from './serve.js';
 
 type Register = (program: Command) => void;
 
-export const commands: Register[] = [];
+export const commands: Register[] = [check, policy, serve];

@@ -1,0 +1,61 @@
+/**
+ * `parapet serve`: the PostgreSQL wire-protocol proxy. With no upstream configured it starts the
+ * embedded sample database and prints how to connect. Exit 2 on configuration errors.
+ */
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG_FILE, DEFAULT_LISTEN, UPSTREAM_URL_ENV, formatConfigIssue, loadConfig, type ConfigFlags } from '../../config/index.js';
+import type { ProxyLog } from '../../proxy/ports.js';
+import { StartError, startProxy } from '../../proxy/start.js';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run the PostgreSQL proxy: clients connect to parapet as if it were PostgreSQL, and every statement is decided by policy before it reaches the database')
+    .option('-c, --config <file>', `configuration file (default: ./${DEFAULT_CONFIG_FILE} when present)`)
+    .option('--upstream <url>', `upstream PostgreSQL URL, postgres://user:password@host:port/database (else the config's upstream.url, else $${UPSTREAM_URL_ENV}, else the embedded sample database)`)
+    .option('--listen <host:port>', `address to listen on (default ${DEFAULT_LISTEN.host}:${DEFAULT_LISTEN.port})`)
+    .option('--policy <file>', 'policy file (default: the shipped default policy, or the sample policy with the embedded database)')
+    .option('--secrets <file>', 'actor secrets file (SCRAM verifiers or env: references)')
+    .option('--audit <path>', 'SQLite file of the audit trail (default .parapet/audit.db)')
+    .action(async (flags: ConfigFlags) => {
+      process.exitCode = await serve(flags);
+    });
+}
+
+const log: ProxyLog = {
+  info: (message) => process.stderr.write(`parapet: ${message}\n`),
+  warn: (message) => process.stderr.write(`parapet: ${message}\n`),
+  error: (message) => process.stderr.write(`parapet: error: ${message}\n`),
+};
+
+async function serve(flags: ConfigFlags): Promise<number> {
+  const loaded = loadConfig({ flags });
+  if (!loaded.ok) {
+    process.stderr.write(`${loaded.issues.map(formatConfigIssue).join('\n')}\n`);
+    return 2;
+  }
+  let running;
+  try {
+    running = await startProxy({ config: loaded.config, log });
+  } catch (error) {
+    const exit = error instanceof StartError ? error.exitCode : 1;
+    process.stderr.write(`parapet: cannot start: ${(error as Error).message}\n`);
+    return exit;
+  }
+  if (running.welcome) process.stdout.write(`\n${running.welcome}\n`);
+  process.stdout.write(`${running.readyLine}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      log.info('shutting down');
+      running.stop().then(resolve, (error: unknown) => {
+        log.error(`shutdown: ${(error as Error).message}`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,520 @@
+/**
+ * The ready phase of a session: every client message passes through here on its way upstream, and
+ * every upstream message on its way back.
+ *
+ * Client → upstream: messages are handled strictly in order, one at a time. A simple Query is
+ * decided as a whole (and its decisions made durable in the audit trail) before a byte of it is
+ * forwarded; a Bind is decided on its statement and bound values. A refused message is replaced by a
+ * "poison" message that is certain to fail upstream — so the server itself aborts the transaction, or
+ * the rest of the Sync segment, exactly as if the statement had failed — and the poison's error is
+ * swallowed and replaced by Parapet's. Transaction state therefore always comes from the server.
+ *
+ * Upstream → client: frames are forwarded as received (`raw`, no copy), fed to the response tracker
+ * to keep order and to attribute completions, and watched for changes to settings Parapet pins.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { BackendCode } from '../protocol/codes.js';
+import type { TransactionStatus } from '../protocol/codes.js';
+import { errorResponse } from '../protocol/encode-backend.js';
+import { parse as parseMessage, query as queryMessage } from '../protocol/encode-frontend.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { Frame, FrameReader } from '../protocol/frame-reader.js';
+import { decodeFrontend, type Bind, type FrontendMessage } from '../protocol/frontend.js';
+import { parsePgErrorFields, type PgErrorFields } from '../protocol/pg-error.js';
+import type { Actor, SessionContext } from '../policy/types.js';
+import type { StatementAnalysis } from '../sql/types.js';
+import type { BoundValues, Decider, JudgedStatement, Judgement } from './decider.js';
+import { CANCELLED, ProxyRule, denialFields, proxyDenial } from './denial.js';
+import type { ProxyLog, UpstreamLink } from './ports.js';
+import type { PendingParse, PreparedRegistry } from './prepared-registry.js';
+import { ResponseOrderError, ResponseTracker, type Completion, type Step } from './response-tracker.js';
+import type { SessionAudit } from './session-audit.js';
+import { PINNED_SETTINGS, READ_ONLY_SETTINGS } from './startup-parameters.js';
+
+/** A portal Parapet decided at Bind, for the outcome record of its Execute. */
+interface PortalInfo {
+  statement: JudgedStatement;
+  seq: number | undefined;
+}
+
+type Tag =
+  | { type: 'query'; statements: JudgedStatement[]; seqs: number[]; index: number; started: number }
+  | { type: 'parse'; entry: PendingParse }
+  | { type: 'execute'; portal: PortalInfo | undefined; started: number }
+  | { type: 'close'; target: 'S' | 'P'; name: string }
+  | { type: 'none' };
+
+const NONE: Tag = { type: 'none' };
+
+export interface RelayOptions {
+  client: Socket;
+  /** The client's frame reader, already past the startup phase. */
+  clientReader: FrameReader;
+  /** Client frames read during authentication but not yet handled. */
+  initialFrames?: Frame[];
+  upstream: UpstreamLink;
+  actor: Actor;
+  decider: Decider;
+  registry: PreparedRegistry;
+  audit: SessionAudit;
+  /** The session facts the guard sees (the transaction state is filled in here). */
+  context: Omit<SessionContext, 'transaction'>;
+  /** The upstream session is read-only: a report that `default_transaction_read_only` went off ends the session. */
+  readOnly: boolean;
+  /** Client messages queued behind a pending decision before reading from the client pauses. */
+  maxPendingMessages: number;
+  log: ProxyLog;
+  /** Called once when the session ends, with the reason. */
+  onEnd(reason: string): void;
+}
+
+const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = { I: 'idle', T: 'in-transaction', E: 'failed' };
+
+export class Relay {
+  readonly #o: RelayOptions;
+  readonly #tracker = new ResponseTracker<Tag>();
+  readonly #portals = new Map<string, PortalInfo>();
+  /** Poison text: a syntax error that names this session's random token, so it can never be valid SQL. */
+  readonly #poison = `parapet_denied_${randomBytes(6).toString('hex')}`;
+  #inbox: Frame[] = [];
+  #inboxHead = 0;
+  #pumping = false;
+  #status: TransactionStatus = 'I';
+  /** After a refused extended-protocol message: drop messages until Sync, as the server does after an error. */
+  #discarding = false;
+  /** A decision is pending; a CancelRequest now cancels it here instead of upstream. */
+  #held: { cancelled: boolean } | undefined;
+  #pauses = new Set<string>();
+  #ended = false;
+  #segment = { before: 'I' as TransactionStatus, statements: 0, lastFailed: false, lastTag: undefined as string | undefined };
+
+  constructor(options: RelayOptions) {
+    this.#o = options;
+  }
+
+  /** Wires the sockets. Frames the readers already hold are processed first. */
+  start(): void {
+    const { client, upstream } = this.#o;
+    client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
+    upstream.socket.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
+    upstream.socket.on('close', () => this.#upstreamGone());
+    upstream.socket.on('error', () => this.#upstreamGone());
+    this.#inbox.push(...(this.#o.initialFrames ?? []));
+    this.#onUpstreamData(Buffer.alloc(0));
+    this.#onClientData(Buffer.alloc(0));
+    if (this.#inbox.length > 0) void this.#pump();
+    client.resume();
+    upstream.socket.resume();
+  }
+
+  /** Transaction status as of the last ReadyForQuery. */
+  get status(): TransactionStatus {
+    return this.#status;
+  }
+
+  /** A CancelRequest for this session: cancel a held statement here, else forward to the server. */
+  cancel(): void {
+    if (this.#held) this.#held.cancelled = true;
+    else void this.#o.upstream.cancel().catch((error: unknown) => this.#o.log.warn(`cancel: ${(error as Error).message}`));
+  }
+
+  /** Ends the session from outside (client gone, server shutting down). */
+  end(reason: string, error?: PgErrorFields): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const { client, upstream } = this.#o;
+    if (error && !client.destroyed) client.end(errorResponse(error));
+    else client.end();
+    upstream.close();
+    this.#o.onEnd(reason);
+  }
+
+  // ——— client → upstream ———
+
+  #onClientData(chunk: Buffer): void {
+    if (this.#ended) return;
+    let frames: Frame[];
+    try {
+      frames = this.#o.clientReader.push(chunk);
+    } catch (error) {
+      this.#protocolViolation(error);
+      return;
+    }
+    if (frames.length === 0) return;
+    this.#inbox.push(...frames);
+    if (this.#inbox.length - this.#inboxHead > this.#o.maxPendingMessages) this.#pauseClient('inbox');
+    void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    const upstream = this.#o.upstream.socket;
+    try {
+      upstream.cork();
+      while (this.#inboxHead < this.#inbox.length && !this.#ended) {
+        const frame = this.#inbox[this.#inboxHead++]!;
+        const work = this.#handle(frame);
+        if (work) {
+          upstream.uncork();
+          await work;
+          upstream.cork();
+        }
+      }
+      this.#inbox = [];
+      this.#inboxHead = 0;
+      this.#resumeClient('inbox');
+    } catch (error) {
+      if (error instanceof ProtocolError) this.#protocolViolation(error);
+      else {
+        this.#o.log.error(`session failed: ${(error as Error).stack ?? String(error)}`);
+        this.end('internal error', { severity: 'FATAL', code: 'XX000', message: 'parapet: internal error; the session is closed' });
+      }
+    } finally {
+      upstream.uncork();
+      this.#pumping = false;
+    }
+  }
+
+  /** Handles one client message; returns a promise only when it must wait (a decision). */
+  #handle(frame: Frame): Promise<void> | undefined {
+    const message = decodeFrontend(frame, 'ready');
+    if (this.#tracker.copyIn && !['CopyData', 'CopyDone', 'CopyFail', 'Sync', 'Flush', 'Terminate'].includes(message.type)) {
+      throw new ProtocolError('unexpected-message', `unexpected message type ${message.type} during COPY from stdin`);
+    }
+    if (this.#discarding && message.type !== 'Sync' && message.type !== 'Terminate' && message.type !== 'Flush') return undefined;
+    switch (message.type) {
+      case 'Query':
+        return this.#query(frame, message.sql);
+      case 'Parse': {
+        const entry = this.#o.registry.parseSent(message.name, message.sql);
+        this.#forward(frame, { kind: 'parse', tag: { type: 'parse', entry } });
+        return undefined;
+      }
+      case 'Bind':
+        return this.#bind(frame, message);
+      case 'Describe':
+        this.#forward(frame, { kind: 'describe', tag: NONE });
+        return undefined;
+      case 'Execute':
+        this.#forward(frame, { kind: 'execute', tag: { type: 'execute', portal: this.#portals.get(message.portal), started: performance.now() } });
+        return undefined;
+      case 'Close':
+        if (message.target === 'P') this.#portals.delete(message.name);
+        this.#forward(frame, { kind: 'close', tag: { type: 'close', target: message.target, name: message.name } });
+        return undefined;
+      case 'Sync':
+        this.#discarding = false;
+        // During copy-in the server ignores Sync; it must not be expected to answer.
+        this.#forward(frame, this.#tracker.copyIn ? undefined : { kind: 'sync', tag: NONE });
+        return undefined;
+      case 'Flush':
+      case 'CopyData':
+        this.#forward(frame);
+        return undefined;
+      case 'CopyDone':
+      case 'CopyFail':
+        this.#forward(frame);
+        this.#tracker.endCopyIn();
+        return undefined;
+      case 'FunctionCall':
+        return this.#functionCall(message.functionOid);
+      case 'Terminate':
+        this.end('client terminated');
+        return undefined;
+      default:
+        throw new ProtocolError('unexpected-message', `unexpected message ${(message as FrontendMessage).type} after startup`);
+    }
+  }
+
+  #forward(frame: Frame, unit?: Parameters<ResponseTracker<Tag>['push']>[0]): void {
+    if (unit) this.#tracker.push(unit);
+    this.#toUpstream(frame.raw);
+  }
+
+  #toUpstream(bytes: Buffer): void {
+    const socket = this.#o.upstream.socket;
+    if (!socket.write(bytes) && !this.#pauses.has('upstream')) {
+      this.#pauseClient('upstream');
+      socket.once('drain', () => this.#resumeClient('upstream'));
+    }
+  }
+
+  #context(): SessionContext {
+    return { ...this.#o.context, transaction: STATUS_NAMES[this.#status] };
+  }
+
+  async #query(frame: Frame, sql: string): Promise<void> {
+    const context = this.#context();
+    const outcome = await this.#decide(context, () => this.#o.decider.judge(sql, context));
+    if (outcome.refusal) {
+      this.#sendPoison(outcome.refusal, true);
+      return;
+    }
+    this.#forward(frame, {
+      kind: 'query',
+      tag: { type: 'query', statements: outcome.judgement.statements, seqs: outcome.seqs, index: 0, started: performance.now() },
+    });
+  }
+
+  async #bind(frame: Frame, bind: Bind): Promise<void> {
+    const sql = this.#o.registry.lookup(bind.statement);
+    const context = this.#context();
+    const bound = boundValues(bind);
+    const outcome = await this.#decide(context, async () => {
+      if (sql !== undefined) return this.#o.decider.judge(sql, context, bound);
+      const decision = proxyDenial(ProxyRule.unknownPrepared, `prepared statement \`${bind.statement}\` is not known to parapet`, {
+        hint: 'send Parse for it in this session before Bind',
+      });
+      return { statements: [{ analysis: pseudoStatement(`-- Bind of unknown statement ${bind.statement}`), decision }], refusal: { decision, error: denialFields(decision) } };
+    }, bound.values);
+    if (outcome.refusal) {
+      this.#portals.delete(bind.portal);
+      this.#sendPoison(outcome.refusal, false);
+      this.#discarding = true;
+      return;
+    }
+    const statement = outcome.judgement.statements[0];
+    if (statement) this.#portals.set(bind.portal, { statement, seq: outcome.seqs[0] });
+    else this.#portals.delete(bind.portal);
+    this.#forward(frame, { kind: 'bind', tag: NONE });
+  }
+
+  async #functionCall(oid: number): Promise<void> {
+    const decision = proxyDenial(ProxyRule.functionCall, `the FunctionCall message (function oid ${oid}) is not allowed through parapet`, {
+      hint: 'call the function from SQL: SELECT f(…)',
+    });
+    const judgement: Judgement = {
+      statements: [{ analysis: pseudoStatement(`-- FunctionCall message: function oid ${oid}`), decision }],
+      refusal: { decision, error: denialFields(decision) },
+    };
+    const outcome = await this.#decide(this.#context(), async () => judgement);
+    this.#sendPoison(outcome.refusal ?? judgement.refusal!.error, true);
+  }
+
+  /**
+   * Runs a decision while holding the message (a CancelRequest now cancels it here), then makes the
+   * decision records durable. An audit store that cannot write turns the message into a refusal.
+   */
+  async #decide(
+    context: SessionContext,
+    judge: () => Promise<Judgement>,
+    parameters?: (string | null)[],
+  ): Promise<{ judgement: Judgement; seqs: number[]; refusal?: PgErrorFields }> {
+    const held = { cancelled: false };
+    this.#held = held;
+    try {
+      const judgement = await judge();
+      let seqs: number[] = [];
+      try {
+        seqs = await this.#o.audit.decisions(this.#o.actor, context, judgement.statements, parameters);
+      } catch (error) {
+        this.#o.log.error(`audit: cannot record a decision, refusing the statement: ${(error as Error).message}`);
+        const decision = proxyDenial(ProxyRule.auditUnavailable, 'the audit trail cannot record this statement, so it was not run', {
+          hint: 'try again later; an administrator must check the audit store',
+          sqlstate: '58030',
+        });
+        return { judgement, seqs, refusal: denialFields(decision) };
+      }
+      if (held.cancelled) return { judgement, seqs, refusal: CANCELLED };
+      return judgement.refusal ? { judgement, seqs, refusal: judgement.refusal.error } : { judgement, seqs };
+    } finally {
+      this.#held = undefined;
+    }
+  }
+
+  /** Sends the message that fails upstream in place of a refused one; its error becomes `error`. */
+  #sendPoison(error: PgErrorFields, simple: boolean): void {
+    this.#tracker.push({ kind: 'poison', simple, error, tag: NONE });
+    this.#toUpstream(simple ? queryMessage(this.#poison) : parseMessage(this.#poison, this.#poison));
+  }
+
+  // ——— upstream → client ———
+
+  #onUpstreamData(chunk: Buffer): void {
+    if (this.#ended) return;
+    let frames: Frame[];
+    try {
+      frames = this.#o.upstream.reader.push(chunk);
+    } catch (error) {
+      this.#o.log.error(`upstream sent a malformed message: ${(error as Error).message}`);
+      this.end('upstream protocol error', { severity: 'FATAL', code: '08P01', message: 'the upstream database sent a malformed message; the session is closed' });
+      return;
+    }
+    if (frames.length === 0) return;
+    const client = this.#o.client;
+    client.cork();
+    try {
+      for (const frame of frames) {
+        this.#onUpstreamFrame(frame);
+        if (this.#ended) return;
+      }
+    } catch (error) {
+      const reason = error instanceof ResponseOrderError ? error.message : (error as Error).stack ?? String(error);
+      this.#o.log.error(`upstream response out of order: ${reason}`);
+      this.end('response order lost', { severity: 'FATAL', code: 'XX000', message: 'parapet lost track of the upstream responses; the session is closed' });
+      return;
+    } finally {
+      client.uncork();
+    }
+    if (client.writableNeedDrain && !this.#pauses.has('client-drain')) {
+      this.#pauses.add('client-drain');
+      this.#o.upstream.socket.pause();
+      client.once('drain', () => {
+        this.#pauses.delete('client-drain');
+        this.#o.upstream.socket.resume();
+      });
+    }
+  }
+
+  #onUpstreamFrame(frame: Frame): void {
+    const detail: { error?: PgErrorFields; commandTag?: string; status?: TransactionStatus } = {};
+    switch (frame.code) {
+      case BackendCode.ErrorResponse:
+        detail.error = parsePgErrorFields(frame.payload);
+        break;
+      case BackendCode.CommandComplete:
+        detail.commandTag = frame.payload.toString('utf8', 0, Math.max(0, frame.payload.length - 1));
+        break;
+      case BackendCode.ReadyForQuery:
+        detail.status = String.fromCharCode(frame.payload[0] ?? 0x49) as TransactionStatus;
+        break;
+      case BackendCode.ParameterStatus:
+        if (!this.#settingAllowed(frame.payload)) return;
+        break;
+    }
+    const step = this.#tracker.onMessage(frame.code, detail);
+    const client = this.#o.client;
+    if (step.replaceWith) {
+      client.write(errorResponse(step.replaceWith));
+      this.#segment.lastFailed = true;
+    } else if (step.forward) client.write(frame.raw);
+    this.#account(step);
+    if (detail.error && (detail.error.severity === 'FATAL' || detail.error.severity === 'PANIC')) {
+      this.end('upstream ended the session');
+    }
+  }
+
+  /** Audit outcomes, prepared-statement bookkeeping and transaction ends for one step. */
+  #account(step: Step<Tag>): void {
+    const done = step.statementDone;
+    if (done && done.tag.type === 'query') {
+      const tag = done.tag;
+      const statement = tag.statements[tag.index];
+      const seq = tag.seqs[tag.index];
+      if (seq !== undefined) {
+        this.#o.audit.outcome(seq, { ...(done.commandTag !== undefined ? { commandTag: done.commandTag } : {}), ...(done.error ? { error: done.error } : {}), started: tag.started });
+      }
+      if (!done.error && statement?.change) this.#o.registry.apply(statement.change);
+      this.#statementRan(done.commandTag, Boolean(done.error));
+      tag.index++;
+      tag.started = performance.now();
+    }
+    for (const completion of step.completed) this.#completed(completion);
+    if (step.unitError && step.unitError.unit.kind !== 'query') this.#segment.lastFailed = true;
+    if (step.status) {
+      this.#o.audit.segmentEnded({ before: this.#segment.before, after: step.status, statements: this.#segment.statements, lastFailed: this.#segment.lastFailed, ...(this.#segment.lastTag !== undefined ? { lastTag: this.#segment.lastTag } : {}) });
+      this.#status = step.status;
+      this.#segment = { before: step.status, statements: 0, lastFailed: false, lastTag: undefined };
+      if (step.status === 'I') this.#portals.clear();
+    }
+  }
+
+  #completed({ unit, outcome, commandTag, error }: Completion<Tag>): void {
+    const tag = unit.tag;
+    if (tag.type === 'parse') {
+      if (outcome === 'ok') this.#o.registry.parseConfirmed(tag.entry);
+      else this.#o.registry.parseFailed(tag.entry);
+    } else if (tag.type === 'close' && outcome === 'ok' && tag.target === 'S') {
+      this.#o.registry.closed(tag.name);
+    } else if (tag.type === 'execute' && outcome !== 'skipped') {
+      const portal = tag.portal;
+      if (portal?.seq !== undefined) {
+        this.#o.audit.outcome(portal.seq, { ...(commandTag !== undefined ? { commandTag } : {}), ...(error ? { error } : {}), started: tag.started });
+      }
+      if (outcome === 'ok' && portal?.statement.change) this.#o.registry.apply(portal.statement.change);
+      this.#statementRan(commandTag, outcome === 'error');
+    } else if (outcome === 'error') {
+      this.#segment.lastFailed = true;
+    }
+  }
+
+  #statementRan(commandTag: string | undefined, failed: boolean): void {
+    this.#segment.statements++;
+    this.#segment.lastFailed = failed;
+    this.#segment.lastTag = commandTag;
+  }
+
+  /**
+   * A ParameterStatus from upstream. A pinned setting (or, for a read-only session, the read-only
+   * default) that changed means something got past the guard: end the session rather than run on.
+   */
+  #settingAllowed(payload: Buffer): boolean {
+    const nul = payload.indexOf(0);
+    const name = payload.toString('utf8', 0, nul).toLowerCase();
+    const value = payload.toString('utf8', nul + 1, payload.length - 1);
+    const pinnedBroken =
+      (PINNED_SETTINGS.has(name) && value.toUpperCase() !== (name === 'client_encoding' ? 'UTF8' : 'ON')) ||
+      (this.#o.readOnly && READ_ONLY_SETTINGS.has(name) && value.toLowerCase() !== 'on');
+    if (!pinnedBroken) return true;
+    this.#o.log.error(`session ${this.#o.context.clientAddress ?? ''}: upstream reports ${name}=${value}, which parapet pins; closing the session`);
+    this.end('pinned setting changed', {
+      severity: 'FATAL',
+      code: '42501',
+      message: `the session changed \`${name}\`, which parapet pins; the session is closed`,
+    });
+    return false;
+  }
+
+  #upstreamGone(): void {
+    if (this.#ended) return;
+    this.end('upstream closed', {
+      severity: 'FATAL',
+      code: '08006',
+      message: 'the upstream database closed the connection',
+      hint: 'reconnect; if this repeats, the database may be restarting',
+    });
+  }
+
+  #protocolViolation(error: unknown): void {
+    const fields: PgErrorFields =
+      error instanceof ProtocolError
+        ? { severity: 'FATAL', code: error.sqlstate, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
+        : { severity: 'FATAL', code: '08P01', message: 'invalid frontend message' };
+    this.end(`protocol violation: ${fields.message}`, fields);
+  }
+
+  #pauseClient(reason: string): void {
+    if (this.#pauses.size === 0 || !hasClientPause(this.#pauses)) this.#o.client.pause();
+    this.#pauses.add(reason);
+  }
+
+  #resumeClient(reason: string): void {
+    if (!this.#pauses.delete(reason)) return;
+    if (!hasClientPause(this.#pauses)) this.#o.client.resume();
+  }
+}
+
+function hasClientPause(pauses: Set<string>): boolean {
+  return pauses.has('inbox') || pauses.has('upstream');
+}
+
+/** Bound values as text for the guard: text-format values decoded, binary ones marked unreadable. */
+function boundValues(bind: Bind): BoundValues {
+  const formatOf = (i: number): number => (bind.paramFormats.length === 0 ? 0 : bind.paramFormats.length === 1 ? bind.paramFormats[0]! : (bind.paramFormats[i] ?? 0));
+  const values: (string | null)[] = [];
+  const binary: boolean[] = [];
+  bind.params.forEach((param, i) => {
+    const isBinary = formatOf(i) === 1;
+    binary.push(isBinary && param !== null);
+    values.push(param === null || isBinary ? null : param.toString('utf8'));
+  });
+  return { values, binary };
+}
+
+/** A stand-in analysis for messages that carry no SQL (FunctionCall, a Bind of an unknown name). */
+function pseudoStatement(sql: string): StatementAnalysis {
+  return { index: 0, sql, start: 0, end: sql.length, kind: 'unknown', readOnly: 'unknown', effects: [], parameterCount: 0, tags: {}, fingerprint: '' };
+}
+

@@ -1,0 +1,74 @@
+/**
+ * The listening socket: accepts client connections and runs one session each. A session's failure
+ * is contained in that session; the server itself never stops on bad input.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { errorResponse } from '../protocol/encode-backend.js';
+import type { HostPort } from '../config/types.js';
+import { CancelRegistry } from './cancel-registry.js';
+import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamProvider } from './ports.js';
+import type { Relay } from './relay.js';
+import { runSession } from './session.js';
+
+export interface ProxyServerOptions {
+  listen: HostPort;
+  guard: GuardPort;
+  audit: AuditPort;
+  credentials: CredentialsPort;
+  upstream: UpstreamProvider;
+  log: ProxyLog;
+  limits: { maxMessageBytes: number; authTimeoutMs: number; maxPendingMessages: number; maxConnections: number };
+}
+
+export interface ProxyServer {
+  /** Where it listens (the port is the real one when 0 was asked for). */
+  address: HostPort;
+  /** Client connections open now. */
+  readonly connections: number;
+  /** Stops accepting, ends every session and resolves when all sockets are closed. */
+  close(): Promise<void>;
+}
+
+export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
+  const cancels = new CancelRegistry();
+  const sockets = new Set<Socket>();
+  const relays = new Set<Relay>();
+  const deps = { ...options, cancels, mockSecret: randomBytes(32) };
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => {}); // a reset client must never crash the process; 'close' follows
+    if (sockets.size >= options.limits.maxConnections) {
+      socket.end(errorResponse({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' }));
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    void runSession(socket, deps, (relay) => {
+      relays.add(relay);
+      socket.once('close', () => relays.delete(relay));
+    });
+  });
+  server.on('error', (error) => options.log.error(`listener: ${error.message}`));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.listen.port, options.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  const address = typeof bound === 'object' && bound ? { host: options.listen.host, port: bound.port } : options.listen;
+  return {
+    address,
+    get connections() {
+      return sockets.size;
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const relay of relays) relay.end('server shutting down', { severity: 'FATAL', code: '57P01', message: 'terminating connection due to administrator command' });
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}

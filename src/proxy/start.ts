@@ -1,0 +1,186 @@
+/**
+ * Starts Parapet's proxy from a configuration: loads the policy and the actor secrets, opens the
+ * audit trail, checks the upstream role (or starts the embedded database), and listens. Shared by
+ * `parapet serve` and the test harness, so both run exactly the same wiring.
+ */
+import { readFileSync } from 'node:fs';
+import { openAudit, type AuditTrail } from '../audit/index.js';
+import type { ParapetConfig } from '../config/types.js';
+import { formatHostPort } from '../config/units.js';
+import { startEmbedded, type EmbeddedDatabase } from '../embedded/index.js';
+import { sampleFiles, packageFile } from '../embedded/package-root.js';
+import { welcomeText } from '../embedded/welcome.js';
+import { createGuard } from '../guard/index.js';
+import { formatIssue } from '../policy/errors.js';
+import { loadPolicy } from '../policy/load-policy.js';
+import { loadSecrets } from '../policy/secrets.js';
+import { createVerifier, parseVerifier, type ScramVerifier } from '../protocol/scram.js';
+import { connectUpstream } from '../upstream/connect.js';
+import { checkUpstreamRole } from '../upstream/role-check.js';
+import { analyzeWithFingerprints } from './analysis-shim.js';
+import type { CredentialsPort, ProxyLog } from './ports.js';
+import { startProxyServer, type ProxyServer } from './server.js';
+import { directProvider, embeddedProvider, parseUpstreamUrl, type UpstreamTarget } from './upstream-provider.js';
+
+/** A startup failure with a message for the operator (exit code 2 for configuration problems). */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 2,
+  ) {
+    super(message);
+  }
+}
+
+export interface StartOptions {
+  config: ParapetConfig;
+  log: ProxyLog;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningProxy {
+  server: ProxyServer;
+  /** The one line printed when ready: `parapet: ready — postgres://<actor>@host:port/<db>`. */
+  readyLine: string;
+  /** For the embedded default: how to connect as each sample actor and what to try. */
+  welcome?: string;
+  /** A URL a client can use, for an actor (and password). */
+  url(actor: string, password?: string, database?: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startProxy(options: StartOptions): Promise<RunningProxy> {
+  const { config, log } = options;
+  const env = options.env ?? process.env;
+  const embedded = config.upstream === undefined;
+  const files = embedded ? sampleFiles() : { policy: packageFile('policies', 'default.yaml'), secrets: undefined };
+  const policyFile = config.policy ?? files.policy;
+  const secretsFile = config.secrets ?? files.secrets;
+
+  const loaded = loadPolicy(readText(policyFile, 'policy'), { file: policyFile });
+  if (!loaded.ok) throw new StartError(loaded.issues.map(formatIssue).join('\n'));
+  for (const warning of loaded.warnings) log.warn(formatIssue(warning));
+  const policy = loaded.policy;
+  const credentials = loadCredentials(secretsFile, env, new Set(policy.actors.keys()), log);
+  const guard = createGuard({ policy, analyze: analyzeWithFingerprints, ...(config.environment ? { environment: config.environment } : {}) });
+
+  let audit: AuditTrail;
+  try {
+    audit = await openAudit(config.audit);
+  } catch (error) {
+    throw new StartError(`cannot open the audit trail: ${(error as Error).message}`);
+  }
+
+  let database: EmbeddedDatabase | undefined;
+  let server: ProxyServer;
+  try {
+    let upstream;
+    let defaultDatabase: string;
+    if (config.upstream) {
+      const target = parseUpstreamUrl(config.upstream.url);
+      if (config.upstream.password !== undefined) target.password = config.upstream.password;
+      await checkRoles(target, config, log);
+      upstream = directProvider({ target, credentials: config.upstream.credentials, connectTimeoutMs: config.upstream.connectTimeoutMs });
+      defaultDatabase = target.database;
+    } else {
+      database = await startEmbedded({ ...(config.embeddedDataDir ? { dataDir: config.embeddedDataDir } : {}), log: (line) => log.info(line) });
+      const target: UpstreamTarget = { host: database.host, port: database.port, user: database.user, database: database.database };
+      upstream = embeddedProvider({ target, connectTimeoutMs: 10_000, waitMs: config.limits.upstreamWaitMs });
+      defaultDatabase = database.database;
+    }
+    server = await startProxyServer({ listen: config.listen, guard, audit, credentials, upstream, log, limits: config.limits });
+    const firstActor = [...policy.actors.keys()][0] ?? 'actor';
+    const url = (actor: string, password?: string, db = defaultDatabase): string => {
+      const auth = password === undefined ? encodeURIComponent(actor) : `${encodeURIComponent(actor)}:${encodeURIComponent(password)}`;
+      return `postgres://${auth}@${formatHostPort(displayAddress(server.address))}/${encodeURIComponent(db)}`;
+    };
+    const running: RunningProxy = {
+      server,
+      readyLine: `parapet: ready — ${url(embedded ? 'agent' : firstActor)} (policy ${policyFile})`,
+      url,
+      async stop() {
+        await server.close();
+        await audit.close();
+        await database?.stop();
+      },
+    };
+    if (database) {
+      running.welcome = welcomeText({ host: server.address.host, port: server.address.port, database: database.database, dataDir: database.dataDir, policyFile });
+    }
+    return running;
+  } catch (error) {
+    await audit.close().catch(() => {});
+    await database?.stop().catch(() => {});
+    throw error;
+  }
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new StartError(`cannot read the ${what} file \`${file}\`: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** Actor secrets as SCRAM verifiers (passwords are turned into verifiers once, at start). */
+function loadCredentials(file: string | undefined, env: NodeJS.ProcessEnv, actors: ReadonlySet<string>, log: ProxyLog): CredentialsPort {
+  const verifiers = new Map<string, ScramVerifier>();
+  if (file === undefined) {
+    log.warn('no secrets file is configured: no actor can log in (set `secrets` in the config or pass --secrets)');
+    return { verifier: () => undefined };
+  }
+  const loaded = loadSecrets(readText(file, 'secrets'), { file, env, actors });
+  if (!loaded.ok) throw new StartError(loaded.issues.map(formatIssue).join('\n'));
+  for (const warning of loaded.warnings) log.warn(formatIssue(warning));
+  for (const [actor, secret] of loaded.secrets) {
+    const text = secret.verifier ?? (secret.password !== undefined ? createVerifier(secret.password) : undefined);
+    if (text) verifiers.set(actor, parseVerifier(text));
+  }
+  return { verifier: (actor) => verifiers.get(actor) };
+}
+
+/**
+ * Logs in with each configured upstream credential and checks what the role may do. Risky roles
+ * are warned about loudly or refused, per `upstream.onRiskyRole`. An unreachable upstream is only
+ * a warning: sessions get a clear error until it is back.
+ */
+async function checkRoles(target: UpstreamTarget, config: ParapetConfig, log: ProxyLog): Promise<void> {
+  const upstream = config.upstream!;
+  const logins = [{ user: target.user, ...(target.password !== undefined ? { password: target.password } : {}) }, ...upstream.credentials.map((c) => (c.password !== undefined ? { user: c.user, password: c.password } : { user: c.user }))];
+  const seen = new Set<string>();
+  for (const login of logins) {
+    if (seen.has(login.user)) continue;
+    seen.add(login.user);
+    let risks: string[];
+    try {
+      const conn = await connectUpstream({
+        host: target.host,
+        port: target.port,
+        user: login.user,
+        ...(login.password !== undefined ? { password: login.password } : {}),
+        database: target.database,
+        applicationName: 'parapet role check',
+        connectTimeoutMs: upstream.connectTimeoutMs,
+        ...(target.socketPath ? { socketPath: target.socketPath } : {}),
+      });
+      try {
+        risks = (await checkUpstreamRole(conn)).risks;
+      } finally {
+        conn.close();
+      }
+    } catch (error) {
+      log.warn(`upstream ${target.host}:${target.port} as \`${login.user}\`: ${(error as Error).message}; sessions will fail until it is reachable`);
+      continue;
+    }
+    if (risks.length === 0) continue;
+    const text = `the upstream role \`${login.user}\` holds ${risks.join(', ')}: with it a statement could reach around parapet's checks (server files, programs, row security, new roles)`;
+    if (upstream.onRiskyRole === 'refuse') throw new StartError(`${text}\n  hint: connect parapet with a role that holds none of these, or set upstream.onRiskyRole: warn`);
+    log.warn(`WARNING: ${text}; use a less privileged role (upstream.onRiskyRole: refuse makes this an error)`);
+  }
+}
+
+function displayAddress(address: { host: string; port: number }): { host: string; port: number } {
+  return ['0.0.0.0', '::', ''].includes(address.host) ? { host: '127.0.0.1', port: address.port } : address;
+}
