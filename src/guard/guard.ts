@@ -25,19 +25,20 @@ export function createGuard(options: GuardOptions): Guard {
   const analyze = options.analyze ?? defaultAnalyze;
   const environment = options.environment ?? policy.environment;
 
-  async function decideStatement(statement: StatementAnalysis, input: GuardInput, now: string): Promise<Decision> {
+  async function decideStatement(statement: StatementAnalysis, count: number, input: GuardInput, now: string): Promise<Decision> {
     try {
-      return await gatherAndDecide(statement, input, now);
+      return await gatherAndDecide(statement, count, input, now);
     } catch (error) {
       return pipelineFailure(policy, error);
     }
   }
 
-  async function gatherAndDecide(statement: StatementAnalysis, input: GuardInput, now: string): Promise<Decision> {
+  async function gatherAndDecide(statement: StatementAnalysis, count: number, input: GuardInput, now: string): Promise<Decision> {
     const request: DecisionRequest = {
       actor: input.actor,
       session: input.session,
       statement,
+      statementCount: count,
       relations: statement.error ? {} : await catalog.resolve(relationsOf(statement), input.session),
       environment,
       now,
@@ -85,7 +86,7 @@ export function createGuard(options: GuardOptions): Guard {
       const analysis = input.analysis ?? (await analyzeSafely(input.sql));
       const now = clock().toISOString();
       const decisions: Decision[] = [];
-      for (const statement of analysis.statements) decisions.push(await decideStatement(statement, input, now));
+      for (const statement of analysis.statements) decisions.push(await decideStatement(statement, analysis.statements.length, input, now));
       return { analysis, decisions, decision: strictest(decisions) };
     },
     decideConnect(actor: Actor, database: string, startupParameters: Readonly<Record<string, string>>): Promise<Decision> {

@@ -53,6 +53,8 @@ export interface DecisionRequest {
   actor: Actor;
   session: SessionContext;
   statement: StatementAnalysis;
+  /** How many statements the whole text holds (`statement.index` is this one's place among them). */
+  statementCount?: number;
   /** Resolved relations touched by the statement (keyed `schema.name`). */
   relations: Record<string, RelationFacts>;
   /** Impact figure when a rule asked for it (see `RulePlan.needsImpact`). */
