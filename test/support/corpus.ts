@@ -189,9 +189,10 @@ export function splitPsqlScript(script: string): ScriptUnit[] {
       pos = lexeme.end;
       continue;
     }
-    append(hasToken || bufferStart >= 0 ? pos : lexeme.start, lexeme.end, true);
-    pos = lexeme.end;
     const text = script.slice(lexeme.start, lexeme.end);
+    // A lone `;` is an empty query: not a statement.
+    append(hasToken || bufferStart >= 0 ? pos : lexeme.start, lexeme.end, text !== ';');
+    pos = lexeme.end;
     if (lexeme.kind === 'keyword' || lexeme.kind === 'identifier') state.word(text);
     else if (text === '(') state.parenDepth++;
     else if (text === ')') state.parenDepth = Math.max(0, state.parenDepth - 1);
