@@ -1,15 +1,16 @@
 import type { StatementAnalysis } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
+import { liveEffects } from './support.js';
 
 export type MaxResultRowsParams = { rows: number; onExceed: 'error' | 'truncate' };
 
 /** Statements that send rows back: reads of any kind, and writes with RETURNING. */
-const ROW_KINDS = new Set(['select', 'values', 'table', 'show', 'fetch', 'execute', 'explain', 'call', 'copy']);
+const ROW_KINDS = new Set(['select', 'show', 'fetch', 'execute', 'explain', 'call', 'copy']);
 
 function returnsRows(statement: StatementAnalysis): boolean {
-  if (statement.effects.some((e) => e.type === 'write' && e.returning === true)) return true;
-  if (statement.effects.some((e) => e.type === 'write' || e.type === 'ddl')) return false;
-  return ROW_KINDS.has(statement.kind) || statement.effects.some((e) => e.type === 'read');
+  if (liveEffects(statement).some((e) => e.type === 'write' && e.returning === true)) return true;
+  if (liveEffects(statement).some((e) => e.type === 'write' || e.type === 'ddl')) return false;
+  return ROW_KINDS.has(statement.kind) || liveEffects(statement).some((e) => e.type === 'read');
 }
 
 export const maxResultRows = defineRule({
@@ -45,7 +46,7 @@ export const maxResultRows = defineRule({
   check({ request, params }: RuleContext<MaxResultRowsParams>): RuleMatch[] {
     const { statement } = request;
     if (!returnsRows(statement)) return [];
-    const limited = typeof statement.limit === 'number' && statement.limit <= params.rows && !statement.effects.some((e) => e.type === 'write');
+    const limited = typeof statement.limit === 'number' && statement.limit <= params.rows && !liveEffects(statement).some((e) => e.type === 'write');
     if (limited) return [];
     return [
       {

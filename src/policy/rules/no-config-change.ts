@@ -1,4 +1,4 @@
-import type { ConfigEffect, StatementAnalysis } from '../../sql/types.js';
+import type { ConfigEffect } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
 import { PINNED_HINT, pinnedSetting } from './pinned-settings.js';
 import { code, effectsOf, nameSet, origin, uniqueMatches } from './support.js';
@@ -18,16 +18,9 @@ function describe(effect: ConfigEffect): string {
   const name = effect.name === undefined ? '' : ` ${code(effect.name)}`;
   const wide = WIDE[effect.operation];
   if (wide !== undefined) return `the statement ${wide}${name === '' ? '' : `:${name}`}`;
-  if (effect.operation === 'set-config' && effect.name === undefined) return 'the statement calls `set_config` with a setting name that is not a literal';
+  if (effect.name === undefined) return effect.operation === 'set-config' ? 'the statement calls `set_config` with a setting name that is not a literal' : 'the statement changes a setting whose name is not a literal';
   if (effect.operation === 'reset') return `the statement resets${name}`;
   return `the statement sets${name}${effect.value === undefined ? '' : ` to ${code(effect.value)}`}`;
-}
-
-/** UPDATE pg_settings is set_config in disguise. */
-function writesPgSettings(statement: StatementAnalysis): boolean {
-  return effectsOf(statement, 'write').some(
-    (w) => w.relation.name === 'pg_settings' && (w.relation.schema === undefined || w.relation.schema === 'pg_catalog'),
-  );
 }
 
 export const noConfigChange = defineRule({
@@ -66,7 +59,8 @@ export const noConfigChange = defineRule({
       { sql: 'RESET ALL' },
       { sql: 'DISCARD ALL' },
       { sql: "ALTER ROLE agent SET statement_timeout = 0" },
-      { sql: "UPDATE pg_settings SET setting = 'off' WHERE name = 'log_statement'" },
+      { sql: "UPDATE pg_settings SET setting = 'off' WHERE name = 'log_statement'", note: 'set_config in disguise' },
+      { sql: 'UPDATE pg_catalog.pg_settings SET setting = $1 WHERE name = $2' },
       { sql: 'SELECT set_config($1, $2, false)', note: 'setting name not a literal' },
     ],
     noMatch: [
@@ -94,7 +88,6 @@ export const noConfigChange = defineRule({
     if (effectsOf(request.statement, 'session').some((s) => s.operation === 'discard-all')) {
       matches.push({ message: 'the statement resets every setting with `DISCARD ALL`', hint });
     }
-    if (writesPgSettings(request.statement)) matches.push({ message: 'the statement changes settings by writing `pg_settings`', hint });
     return uniqueMatches(matches);
   },
 });

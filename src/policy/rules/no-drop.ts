@@ -36,6 +36,8 @@ export const noDrop = defineRule({
       { sql: 'DROP FUNCTION f(integer)' },
       { sql: 'DROP VIEW IF EXISTS v' },
       { sql: 'DROP DATABASE analytics' },
+      { sql: 'DROP OWNED BY app_user' },
+      { sql: 'DROP ROLE intern' },
       { sql: "DO $$ BEGIN DROP TABLE t; END $$", note: 'inside a DO block' },
     ],
     noMatch: [
@@ -56,7 +58,8 @@ export const noDrop = defineRule({
       } else if (effect.operation === 'drop' && blocked(effect.objectKind)) {
         const cascade = effect.cascade ? ' with CASCADE, which also drops every object that depends on it' : '';
         const names = effect.names.map(code).join(', ');
-        matches.push({ message: `the statement drops ${effect.objectKind} ${names}${cascade}${origin(effect)}`, hint: HINT });
+        const what = effect.objectKind === 'owned' ? `every object owned by ${names}` : `${effect.objectKind} ${names}`;
+        matches.push({ message: `the statement drops ${what}${cascade}${origin(effect)}`, hint: HINT });
       }
     }
     for (const effect of effectsOf(request.statement, 'privilege')) {

@@ -14,7 +14,8 @@ function describe(effect: DynamicSqlEffect): string {
     case 'execute-string':
       return 'runs SQL built from a string with `EXECUTE`';
     case 'sql-string-function':
-      return `runs SQL given as a string${effect.detail === undefined ? '' : ` through ${code(effect.detail)}`}`;
+      // `detail` names the function, or says why a call counts (set_config with a computed name).
+      return effect.detail === undefined ? 'runs SQL given as a string' : effect.detail.includes(' ') ? `runs ${code(effect.detail)}` : `runs SQL given as a string through ${code(`${effect.detail}()`)}`;
     case 'rule':
       return 'creates a rewrite rule whose statements cannot be seen';
   }
@@ -56,13 +57,19 @@ export const noDynamicSql = defineRule({
   check({ request, params }: RuleContext<NoDynamicSqlParams>): RuleMatch[] {
     const hint = 'send the statements themselves rather than code that builds them, or ask for approval';
     const matches: RuleMatch[] = [];
+    const stringFunctions = new Set<string>();
     for (const effect of effectsOf(request.statement, 'dynamic-sql')) {
+      if (effect.source === 'sql-string-function' && effect.detail !== undefined) stringFunctions.add(effect.detail);
       const visibleBody = (effect.source === 'function-body' || effect.source === 'rule') && !effect.opaque;
       const allowedBlock = effect.source === 'do-block' && !effect.opaque && params.allowVisible;
-      if (!visibleBody && !allowedBlock) matches.push({ message: `the statement ${describe(effect)}${origin(effect)}`, hint });
+      // A block or body is where its own statements are: only what holds it is worth saying.
+      const where = effect.source === 'do-block' || effect.source === 'function-body' ? '' : origin(effect);
+      if (!visibleBody && !allowedBlock) matches.push({ message: `the statement ${describe(effect)}${where}`, hint });
     }
     for (const effect of effectsOf(request.statement, 'function')) {
-      if (effect.class === 'dynamic-sql') matches.push({ message: `the statement runs SQL given as a string through ${code(`${effect.name}()`)}${origin(effect)}`, hint });
+      if (effect.class === 'dynamic-sql' && !stringFunctions.has(effect.name)) {
+        matches.push({ message: `the statement runs SQL given as a string through ${code(`${effect.name}()`)}${origin(effect)}`, hint });
+      }
     }
     return uniqueMatches(matches);
   },

@@ -1,4 +1,4 @@
-import type { PrivilegeOperation } from '../../sql/types.js';
+import type { PrivilegeEffect, PrivilegeOperation } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
 import { code, effectsOf, origin, uniqueMatches } from './support.js';
 
@@ -6,20 +6,48 @@ export type NoPrivilegeChangeParams = Record<string, never>;
 
 /** Role switches are `no-role-switch`'s concern; everything else here changes who may do what. */
 const VERBS: Partial<Record<PrivilegeOperation, string>> = {
-  grant: 'grants privileges on',
-  revoke: 'revokes privileges on',
-  'grant-role': 'grants membership in',
-  'revoke-role': 'revokes membership in',
   'create-role': 'creates role',
   'alter-role': 'alters role',
   'drop-role': 'drops role',
-  'alter-owner': 'changes the owner of',
-  'alter-default-privileges': 'changes default privileges for',
   'security-label': 'sets a security label on',
   'create-policy': 'creates row-level security policy',
   'alter-policy': 'alters row-level security policy',
   'drop-policy': 'drops row-level security policy',
 };
+
+const list = (items: string[] | undefined) => (items ?? []).map(code).join(', ');
+
+/** One sentence per privilege change, from the parts the analysis found. */
+function describe(effect: PrivilegeEffect): string | undefined {
+  const targets = list(effect.targets);
+  const kind = effect.objectKind === undefined || effect.objectKind === 'policy' ? '' : `${effect.objectKind} `;
+  switch (effect.operation) {
+    case 'grant':
+    case 'revoke': {
+      const grant = effect.operation === 'grant';
+      const what = effect.privileges?.length ? list(effect.privileges) : 'privileges';
+      const on = targets === '' ? '' : ` on ${kind}${targets}`;
+      const who = effect.grantees?.length ? ` ${grant ? 'to' : 'from'} ${list(effect.grantees)}` : '';
+      return `${grant ? 'grants' : 'revokes'} ${what}${on}${who}`;
+    }
+    case 'grant-role':
+    case 'revoke-role': {
+      const grant = effect.operation === 'grant-role';
+      const who = effect.grantees?.length ? ` ${grant ? 'to' : 'from'} ${list(effect.grantees)}` : '';
+      return `${grant ? 'grants' : 'revokes'} membership in ${targets}${who}`;
+    }
+    case 'alter-owner':
+      return `changes the owner of ${kind}${targets}${effect.grantees?.length ? ` to ${list(effect.grantees)}` : ''}`;
+    case 'alter-default-privileges':
+      return `changes the default privileges of new objects${effect.privileges?.length ? ` (${list(effect.privileges)}${effect.grantees?.length ? ` for ${list(effect.grantees)}` : ''})` : ''}`;
+    case 'alter-role':
+      return `alters role ${targets}${effect.privileges?.length ? ` (${list(effect.privileges)})` : ''}`;
+    default: {
+      const verb = VERBS[effect.operation];
+      return verb === undefined ? undefined : `${verb} ${kind}${targets}`.trimEnd();
+    }
+  }
+}
 
 const HINT = 'privilege changes go through the database administrators: ask for approval';
 
@@ -52,16 +80,18 @@ export const noPrivilegeChange = defineRule({
   },
   check({ request }: RuleContext<NoPrivilegeChangeParams>): RuleMatch[] {
     const matches: RuleMatch[] = [];
-    for (const effect of effectsOf(request.statement, 'privilege')) {
-      const verb = VERBS[effect.operation];
-      if (verb === undefined) continue;
-      const targets = effect.targets.length > 0 ? ` ${effect.targets.map(code).join(', ')}` : '';
-      matches.push({ message: `the statement ${verb}${targets}${origin(effect)}`, hint: HINT });
+    const privileges = effectsOf(request.statement, 'privilege');
+    // ALTER DEFAULT PRIVILEGES also reports the GRANT it wraps, with no objects: say it once.
+    const defaults = privileges.some((e) => e.operation === 'alter-default-privileges');
+    for (const effect of privileges) {
+      if (defaults && (effect.operation === 'grant' || effect.operation === 'revoke') && effect.targets.length === 0) continue;
+      const description = describe(effect);
+      if (description !== undefined) matches.push({ message: `the statement ${description}${origin(effect)}`, hint: HINT });
     }
     for (const effect of effectsOf(request.statement, 'config')) {
       if (effect.operation !== 'row-security') continue;
-      const table = effect.name === undefined ? '' : ` on ${code(effect.name)}`;
-      matches.push({ message: `the statement changes row-level security${table}${origin(effect)}`, hint: HINT });
+      const how = effect.value === 'no force' ? 'stops forcing row-level security' : 'disables row-level security';
+      matches.push({ message: `the statement ${how}${effect.target === undefined ? '' : ` on ${code(effect.target)}`}${origin(effect)}`, hint: HINT });
     }
     return uniqueMatches(matches);
   },

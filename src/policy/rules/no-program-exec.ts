@@ -54,7 +54,7 @@ export const noProgramExec = defineRule({
     }
     for (const effect of effectsOf(request.statement, 'dynamic-sql')) {
       if (effect.source === 'function-body' && untrusted(effect.language)) {
-        matches.push({ message: `the statement creates a function in ${code(effect.language)}, which runs native code on the server${origin(effect)}`, hint: HINT });
+        matches.push({ message: `the statement creates a function in ${code(effect.language)}, which runs native code on the server`, hint: HINT });
       }
     }
     return uniqueMatches(matches);

@@ -40,30 +40,32 @@ export const noRoleSwitch = defineRule({
   },
   check({ request, params }: RuleContext<NoRoleSwitchParams>): RuleMatch[] {
     const allowed = nameSet(params.allow);
-    const switchTo = (role: string | undefined, how: string, origin: string): RuleMatch[] =>
-      role !== undefined && allowed.has(role.toLowerCase())
-        ? []
-        : [{ message: `the statement switches the role${role === undefined ? '' : ` to ${code(role)}`} with ${how}${origin}`, hint: HINT }];
+    // SET ROLE and SET role = … are reported both as a privilege change and as a setting: the
+    // messages are worded the same so each switch is reported once.
+    const role = (value: string | undefined, where: string): RuleMatch[] => {
+      if (value === undefined) return [{ message: `the statement switches the role${where}`, hint: HINT }];
+      if (value.toLowerCase() === 'none') return [{ message: `the statement resets the role${where}`, hint: HINT }];
+      return allowed.has(value.toLowerCase()) ? [] : [{ message: `the statement switches the role to ${code(value)}${where}`, hint: HINT }];
+    };
+    const sessionUser = (value: string | undefined, where: string): RuleMatch => ({
+      message: `the statement switches the session user${value === undefined ? '' : ` to ${code(value)}`}${where}`,
+      hint: HINT,
+    });
 
     const matches: RuleMatch[] = [];
     for (const effect of effectsOf(request.statement, 'privilege')) {
-      if (effect.operation === 'set-role') matches.push(...switchTo(effect.targets[0], '`SET ROLE`', origin(effect)));
-      else if (effect.operation === 'reset-role') matches.push({ message: `the statement resets the role with \`RESET ROLE\`${origin(effect)}`, hint: HINT });
-      else if (effect.operation === 'set-session-authorization') {
-        matches.push({ message: `the statement switches the session user${effect.targets[0] === undefined ? '' : ` to ${code(effect.targets[0])}`}${origin(effect)}`, hint: HINT });
-      }
+      if (effect.operation === 'set-role') matches.push(...role(effect.targets[0], origin(effect)));
+      else if (effect.operation === 'reset-role') matches.push(...role('none', origin(effect)));
+      else if (effect.operation === 'set-session-authorization') matches.push(sessionUser(effect.targets[0], origin(effect)));
     }
     for (const effect of effectsOf(request.statement, 'config')) {
       const safety = effect.safety ?? [];
-      if (safety.includes('session-authorization')) {
-        matches.push({ message: `the statement switches the session user through ${code(effect.name ?? 'session_authorization')}${origin(effect)}`, hint: HINT });
-      } else if (safety.includes('role')) {
-        const how = effect.operation === 'set-config' ? '`set_config`' : code(effect.name ?? 'role');
-        matches.push(...(effect.operation.startsWith('reset') ? [{ message: `the statement resets the role${origin(effect)}`, hint: HINT }] : switchTo(effect.value, how, origin(effect))));
-      }
+      const reset = effect.operation === 'reset' || effect.operation === 'reset-all';
+      if (safety.includes('session-authorization')) matches.push(sessionUser(reset ? 'default' : effect.value, origin(effect)));
+      else if (safety.includes('role')) matches.push(...role(reset ? 'none' : effect.value, origin(effect)));
     }
-    for (const effect of effectsOf(request.statement, 'session')) {
-      if (effect.operation === 'discard-all') matches.push({ message: 'the statement resets the session user and role with `DISCARD ALL`', hint: HINT });
+    if (effectsOf(request.statement, 'session').some((s) => s.operation === 'discard-all')) {
+      matches.push({ message: 'the statement resets the session user and role with `DISCARD ALL`', hint: HINT });
     }
     return uniqueMatches(matches);
   },

@@ -18,7 +18,9 @@ export const noSensitiveParameters = defineRule({
     'With the extended protocol, `SELECT set_config($1, $2, false)` looks harmless as text; the setting it changes arrives later, as a bound value. ' +
     'Rules that read the statement cannot judge what they cannot see, so a statement with a parameter in such a position is held until its values are bound, ' +
     'and then passes only when every such value is on the accepted list for its concern (for `config`, the setting name). ' +
-    'A NULL value is accepted: these functions do nothing with NULL. The pinned settings (standard_conforming_strings, client_encoding) are never accepted.',
+    'When `set_config` names its setting as a literal, a parameter in it is the value, and it passes when the setting is on the `config` list. ' +
+    'A NULL value is accepted: these functions do nothing with NULL. The pinned settings (standard_conforming_strings, client_encoding) are never accepted. ' +
+    'When the setting name is a parameter too, every bound value of the call must be on the list, so bind the name and write the value as a literal.',
   solution:
     'Write the value into the statement as a literal, so every rule can judge it — or, for a value that must stay a parameter, have it added to `acceptable` for its concern.',
   defaultAction: 'deny',
@@ -42,27 +44,30 @@ export const noSensitiveParameters = defineRule({
       { sql: 'SELECT pg_read_file($1)', parameters: ['/etc/passwd'] },
     ],
     noMatch: [
-      { sql: 'SELECT set_config($1, $2, false)', parameters: ['application_name', 'report'] },
+      { sql: "SELECT set_config($1, 'report', false)", parameters: ['application_name'] },
       { sql: 'SELECT * FROM users WHERE id = $1' },
       { sql: "SELECT set_config('application_name', $1, false)", note: 'the value of a harmless setting decides nothing' },
     ],
   },
   check({ request, params }: RuleContext<NoSensitiveParametersParams>): RuleMatch[] {
+    const { statement } = request;
+    const accepted = (concern: string, value: string) =>
+      nameSet(params.acceptable[concern] ?? []).has(value.toLowerCase()) && !(concern === 'config' && PINNED.has(value.toLowerCase()));
+    // set_config with literal setting names: a parameter there is a value, harmless when every named setting is.
+    const names = effectsOf(statement, 'config').filter((c) => c.operation === 'set-config').map((c) => c.name);
+    const harmlessValues = names.length > 0 && names.every((name) => name !== undefined && accepted('config', name));
+    const hint = 'write the value into the statement as a literal so it can be checked';
     const matches: RuleMatch[] = [];
-    for (const effect of effectsOf(request.statement, 'sensitive-parameter')) {
+    for (const effect of effectsOf(statement, 'sensitive-parameter')) {
+      if (effect.concern === 'config' && harmlessValues) continue;
       const fn = code(`${effect.function}()`);
       const param = code(`$${effect.parameter}`);
-      const hint = 'write the value into the statement as a literal so it can be checked';
       const value = request.parameters?.[effect.parameter - 1];
-      if (request.parameters === undefined || value === undefined) {
+      if (value === undefined) {
         matches.push({ message: `the value of ${param} decides what ${fn} does, and it is not known yet${origin(effect)}`, hint });
-        continue;
+      } else if (value !== null && !accepted(effect.concern, value)) {
+        matches.push({ message: `${param} is bound to ${shown(value)}, which is not an accepted value for ${fn}${origin(effect)}`, hint });
       }
-      if (value === null) continue;
-      const accepted = nameSet(params.acceptable[effect.concern] ?? []);
-      const lowered = value.toLowerCase();
-      if (accepted.has(lowered) && !(effect.concern === 'config' && PINNED.has(lowered))) continue;
-      matches.push({ message: `${param} is bound to ${shown(value)}, which is not an accepted value for ${fn}${origin(effect)}`, hint });
     }
     return uniqueMatches(matches);
   },

@@ -1,6 +1,6 @@
 import type { FunctionClass, FunctionEffect } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, effectsOf, nameSet, origin, uniqueMatches } from './support.js';
+import { code, effectsOf, liveEffects, nameSet, origin, uniqueMatches } from './support.js';
 
 type Watched = Extract<FunctionClass, 'side-effect' | 'dangerous' | 'unknown'>;
 export type NoSideEffectFunctionsParams = { allow: string[]; classes: Watched[] };
@@ -54,7 +54,7 @@ export const noSideEffectFunctions = defineRule({
     const { statement } = request;
     const allowed = nameSet(params.allow);
     const watched = new Set<FunctionClass>(params.classes);
-    const isRead = !statement.effects.some((e) => e.type === 'write' || e.type === 'ddl');
+    const isRead = !liveEffects(statement).some((e) => e.type === 'write' || e.type === 'ddl');
     const matches: RuleMatch[] = [];
     for (const effect of effectsOf(statement, 'function')) {
       const why = WHY[effect.class];

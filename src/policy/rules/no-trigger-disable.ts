@@ -33,12 +33,13 @@ export const noTriggerDisable = defineRule({
   check({ request }: RuleContext<NoTriggerDisableParams>): RuleMatch[] {
     const matches: RuleMatch[] = [];
     for (const effect of effectsOf(request.statement, 'config')) {
-      const what = effect.name === undefined ? '' : ` ${code(effect.name)}`;
+      const on = effect.target === undefined ? '' : ` on ${code(effect.target)}`;
       if (effect.operation === 'disable-trigger') {
-        matches.push({ message: `the statement disables trigger${what}${origin(effect)}`, hint: HINT });
+        const which = effect.name === 'all' ? 'all triggers, foreign key checks included,' : effect.name === 'user' ? 'all user triggers' : `trigger ${code(effect.name ?? '?')}`;
+        matches.push({ message: `the statement disables ${which}${on}${origin(effect)}`, hint: HINT });
       } else if (effect.operation === 'disable-rule') {
-        matches.push({ message: `the statement disables rule${what}${origin(effect)}`, hint: HINT });
-      } else if ((effect.safety ?? []).includes('replication-role') && !effect.operation.startsWith('reset') && effect.value?.toLowerCase() !== 'origin') {
+        matches.push({ message: `the statement disables rule ${code(effect.name ?? '?')}${on}${origin(effect)}`, hint: HINT });
+      } else if ((effect.safety ?? []).includes('replication-role') && effect.operation !== 'reset' && effect.operation !== 'reset-all' && effect.value?.toLowerCase() !== 'origin') {
         const value = effect.value === undefined ? '' : ` to ${code(effect.value)}`;
         matches.push({ message: `the statement sets \`session_replication_role\`${value}, which switches off triggers and foreign key checks${origin(effect)}`, hint: HINT });
       }

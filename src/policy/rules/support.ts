@@ -8,9 +8,18 @@ import type { RuleMatch } from '../rule.js';
 
 export type EffectOf<T extends EffectType> = Extract<Effect, { type: T }>;
 
-/** The statement's effects of one type, in order. */
+/**
+ * The statement's effects of one type, in order — without those of a statement under plain EXPLAIN,
+ * which is planned, not run. Function calls stay: the planner evaluates immutable calls on constants,
+ * and a user function can claim to be immutable.
+ */
 export function effectsOf<T extends EffectType>(statement: StatementAnalysis, type: T): EffectOf<T>[] {
-  return statement.effects.filter((e): e is EffectOf<T> => e.type === type);
+  return liveEffects(statement).filter((e): e is EffectOf<T> => e.type === type);
+}
+
+/** Every effect of the statement that can happen when it runs (see {@link effectsOf}). */
+export function liveEffects(statement: StatementAnalysis): Effect[] {
+  return statement.effects.filter((e) => e.via !== 'explain' || e.type === 'function');
 }
 
 /** User input quoted for a message; a backtick inside it cannot close the quote early. */
@@ -31,6 +40,8 @@ export function origin(effect: Effect): string {
   if (effect.deferred === 'trigger') return ' in a trigger';
   if (effect.via === 'do-block') return ' inside a DO block';
   if (effect.via === 'explain-analyze') return ' under EXPLAIN ANALYZE';
+  if (effect.via === 'sql-string') return ' in SQL given as a string';
+  if (effect.via === 'explain') return ' under EXPLAIN';
   return '';
 }
 
@@ -85,7 +96,7 @@ export function uniqueMatches(matches: RuleMatch[]): RuleMatch[] {
 
 /** Whether the statement changes anything: rows, schema, privileges. */
 export function changesData(statement: StatementAnalysis): boolean {
-  return statement.effects.some((e) => e.type === 'write' || e.type === 'ddl' || e.type === 'privilege');
+  return liveEffects(statement).some((e) => e.type === 'write' || e.type === 'ddl' || e.type === 'privilege');
 }
 
 /** Lower-cased names in an allow list, for case-insensitive membership tests. */
