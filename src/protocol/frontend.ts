@@ -123,7 +123,8 @@ function decodeStartup(payload: Buffer): FrontendMessage {
     }
     const name = reader.cstring();
     if (name === '') break;
-    parameters[name] = reader.cstring();
+    // defineProperty, not assignment: a parameter named `__proto__` must stay an ordinary key.
+    Object.defineProperty(parameters, name, { value: reader.cstring(), enumerable: true, writable: true, configurable: true });
   }
   reader.end();
   return { type: 'StartupMessage', protocolVersion: code, parameters };

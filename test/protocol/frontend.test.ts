@@ -110,6 +110,10 @@ test('startup packets: versions, layout and cancel keys', () => {
   assert.throws(() => decode(untagged(int32(196608), cstr('user'), Buffer.from('u')), 'startup'), isCode('malformed-message'));
   assert.throws(() => decode(untagged(int32(StartupCode.SSLRequest), int32(0)), 'startup'), isCode('malformed-message'));
   assert.throws(() => decode(untagged(int32(StartupCode.CancelRequest), int32(1), int16(0)), 'startup'), isCode('malformed-message'));
+  const proto = decode(untagged(int32(196608), cstr('__proto__'), cstr('x'), cstr('user'), cstr('u'), cstr('')), 'startup');
+  assert.equal(proto.type, 'StartupMessage');
+  assert.deepEqual(Object.entries(proto.parameters), [['__proto__', 'x'], ['user', 'u']]);
+  assert.equal(Object.getPrototypeOf(proto.parameters), Object.prototype);
   const longKey = decode(untagged(int32(StartupCode.CancelRequest), int32(1), Buffer.alloc(32, 5)), 'startup');
   assert.deepEqual(longKey, { type: 'CancelRequest', processId: 1, secretKey: Buffer.alloc(32, 5) });
 });
