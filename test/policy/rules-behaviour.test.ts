@@ -28,10 +28,10 @@ function needsImpact(id: string, example: RuleExample): boolean {
 
 describe('max-affected-rows', () => {
   test('asks for an impact figure exactly for writes whose size is not in the text', () => {
-    for (const sql of ['UPDATE t SET a = 1 WHERE b = 2', 'DELETE FROM t WHERE a > 1', 'MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE', 'INSERT INTO t SELECT * FROM s', 'INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2', 'WITH d AS (DELETE FROM t WHERE a = 1 RETURNING *) SELECT * FROM d']) {
+    for (const sql of ['UPDATE t SET a = 1 WHERE b = 2', 'DELETE FROM t WHERE a > 1', 'MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE', 'INSERT INTO t SELECT * FROM s', 'INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2', 'WITH d AS (DELETE FROM t WHERE a = 1 RETURNING *) SELECT * FROM d', 'EXPLAIN ANALYZE UPDATE t SET a = 1 WHERE b = 2', 'DO $$ BEGIN DELETE FROM t WHERE a = 1; END $$']) {
       assert.equal(needsImpact('max-affected-rows', { sql }), true, sql);
     }
-    for (const sql of ['SELECT * FROM t', 'INSERT INTO t (a) VALUES (1), (2)', 'CREATE TABLE t (a int)', 'SET search_path = x']) {
+    for (const sql of ['SELECT * FROM t', 'INSERT INTO t (a) VALUES (1), (2)', 'CREATE TABLE t (a int)', 'SET search_path = x', 'PREPARE p AS DELETE FROM t WHERE a = $1', 'CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ DELETE FROM t WHERE a = 1 $$']) {
       assert.equal(needsImpact('max-affected-rows', { sql }), false, sql);
     }
   });

@@ -13,13 +13,14 @@ export type MaxAffectedRowsParams = {
 /**
  * The writes whose size is not visible in the text: UPDATE, DELETE, MERGE and upserts always;
  * INSERT only when its rows come from a query (reads, or set-returning calls outside VALUES).
+ * Writes deferred to later (a PREPARE body, a function body) are sized when they run, not now.
  */
 function sizedWrites(statement: StatementAnalysis): WriteEffect[] {
   const fromQuery =
     effectsOf(statement, 'read').length > 0 ||
     effectsOf(statement, 'function').some((f) => f.clause !== 'values' && f.clause !== 'default');
   return effectsOf(statement, 'write').filter(
-    (w) => ['update', 'delete', 'merge', 'upsert'].includes(w.operation) || (w.operation === 'insert' && fromQuery),
+    (w) => w.deferred === undefined && (['update', 'delete', 'merge', 'upsert'].includes(w.operation) || (w.operation === 'insert' && fromQuery)),
   );
 }
 

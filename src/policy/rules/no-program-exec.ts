@@ -13,10 +13,11 @@ const HINT = 'running programs or native code on the database server is not avai
 
 export const noProgramExec = defineRule({
   id: 'no-program-exec',
-  summary: 'Blocks running programs and native code on the database server: COPY … PROGRAM, LOAD, untrusted-language functions, CREATE EXTENSION',
+  summary: 'Blocks running programs and native code on the database server: COPY … PROGRAM, LOAD, library settings, untrusted-language functions, CREATE EXTENSION',
   rationale:
     '`COPY … TO/FROM PROGRAM` runs a shell command as the server\'s operating-system user; `LOAD` and functions in C or untrusted languages ' +
-    '(plpython3u, plperlu, …) run native code inside the server; extensions install both. Any of them turns database access into control of the machine.',
+    '(plpython3u, plperlu, …) run native code inside the server, and so do libraries named in `session_preload_libraries` or `shared_preload_libraries`; ' +
+    'extensions install both. Any of them turns database access into control of the machine.',
   solution:
     'Move data with `COPY … FROM STDIN` / `TO STDOUT` and process it on your side. Extensions and native functions are installed by the database administrators ' +
     '(set `extensions: false` to let a migration actor install extensions).',
@@ -37,6 +38,8 @@ export const noProgramExec = defineRule({
       { sql: "CREATE FUNCTION sh(text) RETURNS text LANGUAGE plpython3u AS 'import os; return os.popen(args[0]).read()'" },
       { sql: "CREATE FUNCTION f() RETURNS int LANGUAGE c AS 'mylib', 'f'" },
       { sql: 'CREATE EXTENSION plpython3u' },
+      { sql: "SET session_preload_libraries = 'evil'" },
+      { sql: "ALTER SYSTEM SET shared_preload_libraries = 'evil'" },
     ],
     noMatch: [
       { sql: 'COPY users TO STDOUT' },
@@ -51,6 +54,11 @@ export const noProgramExec = defineRule({
       if (effect.channel === 'program') matches.push({ message: `the statement runs program${target} on the database server${origin(effect)}`, hint: HINT });
       else if (effect.channel === 'load') matches.push({ message: `the statement loads library${target} into the server${origin(effect)}`, hint: HINT });
       else if (effect.channel === 'extension' && params.extensions) matches.push({ message: `the statement installs or changes extension${target}${origin(effect)}`, hint: HINT });
+    }
+    for (const effect of effectsOf(request.statement, 'config')) {
+      if ((effect.safety ?? []).includes('library') && effect.operation !== 'reset' && effect.operation !== 'reset-all') {
+        matches.push({ message: `the statement changes ${code(effect.name ?? 'a library setting')}, which decides what native libraries the server loads${origin(effect)}`, hint: HINT });
+      }
     }
     for (const effect of effectsOf(request.statement, 'dynamic-sql')) {
       if (effect.source === 'function-body' && untrusted(effect.language)) {
