@@ -23,7 +23,7 @@ import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamLink, Ups
 import { PreparedRegistry } from './prepared-registry.js';
 import { Relay } from './relay.js';
 import { SessionAudit } from './session-audit.js';
-import { READ_ONLY_SETTINGS, judgeStartup, type StartupRequest } from './startup-parameters.js';
+import { ALLOWED_STARTUP_PARAMETERS, READ_ONLY_SETTINGS, judgeStartup, type StartupRequest } from './startup-parameters.js';
 
 /** Everything a session needs from the server that accepted it. */
 export interface SessionDeps {
@@ -152,7 +152,11 @@ class ClientSession {
           if (minor > 0 || judged.request.protocolOptions.length > 0) {
             this.socket.write(be.negotiateProtocolVersion(StartupCode.ProtocolV3 & 0xffff, judged.request.protocolOptions));
           }
-          const parameters = Object.fromEntries(Object.entries(message.parameters).filter(([name]) => !name.startsWith('_pq_.')));
+          // The guard decides what could change the session: `options` (each `-c` as a SET) and anything
+          // not allow-listed. The allow-listed formatting parameters are harmless and pass as they are.
+          const parameters = Object.fromEntries(
+            Object.entries(message.parameters).filter(([name]) => !name.startsWith('_pq_.') && !ALLOWED_STARTUP_PARAMETERS.has(name.toLowerCase())),
+          );
           return { request: judged.request, parameters };
         }
         default:
