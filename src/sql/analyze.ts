@@ -19,16 +19,15 @@ export interface StatementResult {
   literalSensitive: boolean;
 }
 
-/** Sets `fingerprint` as a property computed on first read: it costs a second parse. */
-export function lazyFingerprint(statement: StatementAnalysis, sql: string): void {
+/**
+ * Makes `fingerprint` a property computed on first read, as it costs a second parse. The getter
+ * stays (a cached analysis is frozen); the value is kept in its closure.
+ */
+function lazyFingerprint(statement: StatementAnalysis, sql: string): void {
+  let value: string | undefined;
   Object.defineProperty(statement, 'fingerprint', {
     enumerable: true,
-    configurable: true,
-    get(this: StatementAnalysis) {
-      const value = fingerprint(sql);
-      Object.defineProperty(this, 'fingerprint', { value, enumerable: true, configurable: true, writable: true });
-      return value;
-    },
+    get: () => (value ??= fingerprint(sql)),
   });
 }
 

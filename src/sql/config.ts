@@ -2,10 +2,10 @@
  * Configuration changes: SET / RESET, set_config(), ALTER SYSTEM, ALTER ROLE/DATABASE … SET, SET
  * TRANSACTION and SET SESSION CHARACTERISTICS — with the safety switches each one touches.
  */
-import { defElems, list, roleName, str, type Fields } from './ast.js';
+import { as, defElems, list, names, roleName, str, type Fields } from './ast.js';
 import type { Analyzer, Handler } from './analyzer.js';
-import { literalText, parameterNumber } from './literals.js';
-import type { ConfigEffect, ConfigOperation, SafetySwitch } from './types.js';
+import { literalText } from './literals.js';
+import type { ConfigEffect, ConfigOperation, RelationName, SafetySwitch } from './types.js';
 
 const SAFETY: Readonly<Record<string, SafetySwitch>> = {
   session_replication_role: 'replication-role',
@@ -122,10 +122,34 @@ export function setConfigCall(_fn: string, args: unknown[], a: Analyzer): void {
   const scope = local === 'true' ? 'local' : local === 'false' ? 'session' : undefined;
   a.add(configEffect('set-config', name, value, scope));
   if (name?.toLowerCase() === 'role') a.add({ type: 'privilege', operation: 'set-role', targets: value ? [value] : [] });
-  if (name === undefined && parameterNumber(args[0]) === undefined) {
-    // A computed setting name could be any setting: the caller must assume the worst.
-    a.add({ type: 'dynamic-sql', source: 'sql-string-function', language: 'sql', opaque: true, detail: 'set_config with a computed setting name' });
+}
+
+/** Whether a relation is pg_settings, which UPDATE turns into set_config(). */
+export function isPgSettings(relation: RelationName): boolean {
+  return relation.name === 'pg_settings' && (relation.schema === undefined || relation.schema === 'pg_catalog');
+}
+
+/** `= 'literal'` comparisons of a column in a WHERE made of ANDs. */
+function equalities(where: unknown, column: string, a: Analyzer): string[] {
+  const bool = as(where, 'BoolExpr');
+  if (bool) return str(bool.boolop) === 'AND_EXPR' ? list(bool.args).flatMap((x) => equalities(x, column, a)) : [];
+  const expr = as(where, 'A_Expr');
+  if (!expr || str(expr.kind) !== 'AEXPR_OP' || names(expr.name).join('.') !== '=') return [];
+  const ref = names(as(expr.lexpr, 'ColumnRef')?.fields);
+  if (ref[ref.length - 1] !== column) return [];
+  const value = literalText(expr.rexpr, a);
+  return value === undefined ? [] : [value];
+}
+
+/** UPDATE pg_settings SET setting = … WHERE name = …: a SET in disguise (an unknown setting when the name is not a literal). */
+export function pgSettingsUpdate(f: Fields, a: Analyzer): void {
+  const name = equalities(f.whereClause, 'name', a)[0];
+  let value: string | undefined;
+  for (const t of list(f.targetList)) {
+    const target = as(t, 'ResTarget');
+    if (str(target?.name) === 'setting') value = literalText(target?.val, a);
   }
+  a.add(configEffect('set', name, value, 'session'));
 }
 
 export const configHandlers: Readonly<Record<string, Handler>> = {

@@ -6,6 +6,7 @@
 import { as, constantOf, list, names, qualifiedName, relationOf, relationText, str, type Fields } from './ast.js';
 import type { Analyzer, Handler } from './analyzer.js';
 import { classifyFunction } from './builtins/index.js';
+import { isPgSettings, pgSettingsUpdate } from './config.js';
 import { Scope, type ScopeEntry } from './scope.js';
 import { whereState } from './tautology.js';
 import type { RelationName, StatementAnalysis, WriteEffect, WriteOperation } from './types.js';
@@ -219,10 +220,12 @@ function insertStmt(f: Fields, a: Analyzer): void {
 function updateStmt(f: Fields, a: Analyzer): void {
   withClause(f.withClause, a);
   const rv = f.relation as Fields;
-  const effect = write(a, relationOf(rv), 'update', {
+  const relation = relationOf(rv);
+  const effect = write(a, relation, 'update', {
     where: whereState(f.whereClause, a),
     columns: targetNames(f.targetList),
   });
+  if (isPgSettings(relation)) pgSettingsUpdate(f, a);
   target(rv, a);
   fromList(f.fromClause, a);
   a.expr(f.targetList, 'set');

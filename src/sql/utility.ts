@@ -109,5 +109,5 @@ export const utilityHandlers: Readonly<Record<string, Handler>> = {
   ConstraintsSetStmt: (f, a) => {
     a.add({ type: 'config', operation: 'set', name: 'constraints', value: f.deferred ? 'deferred' : 'immediate', scope: 'transaction' });
   },
-  CallStmt: (f, a) => a.expr(f.funccall, 'other'),
+  CallStmt: (f, a) => a.expr({ FuncCall: f.funccall }, 'other'),
 };
