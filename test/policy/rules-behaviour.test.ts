@@ -107,11 +107,24 @@ describe('no-sensitive-parameters', () => {
 });
 
 describe('no-transaction-escape', () => {
-  test('a transaction end is an escape only when stacked behind another statement', () => {
+  const flagged = (sql: string, count: number | undefined) => {
     const r = rule('no-transaction-escape');
-    const statements = analyze('SELECT 1; COMMIT; DELETE FROM t WHERE a = 1').statements;
-    const flagged = statements.map((s) => r.check({ request: buildExampleRequest({ sql: '' }, s), params: {} }).length > 0);
-    assert.deepEqual(flagged, [false, true, false]);
+    return analyze(sql).statements.map((s) => {
+      const request = buildExampleRequest({ sql }, s);
+      if (count === undefined) delete request.statementCount;
+      else request.statementCount = count;
+      return r.check({ request, params: {} }).length > 0;
+    });
+  };
+
+  test('a transaction end is an escape when other statements share its message', () => {
+    assert.deepEqual(flagged('COMMIT; DELETE FROM t WHERE a = 1', 2), [true, false]);
+    assert.deepEqual(flagged('SELECT 1; ROLLBACK', 2), [false, true]);
+    assert.deepEqual(flagged('COMMIT', 1), [false]);
+  });
+
+  test('without a statement count, a transaction end after the first statement is still seen', () => {
+    assert.deepEqual(flagged('SELECT 1; COMMIT', undefined), [false, true]);
   });
 });
 

@@ -30,11 +30,12 @@ export function exampleRelations(example: RuleExample): Record<string, RelationF
 }
 
 /** The request an example describes, for one analysed statement of its SQL. */
-export function buildExampleRequest(example: RuleExample, statement: StatementAnalysis): DecisionRequest {
+export function buildExampleRequest(example: RuleExample, statement: StatementAnalysis, statementCount = 1): DecisionRequest {
   return {
     actor: { name: 'example', kind: example.actorKind ?? 'agent', groups: [], attributes: {} },
     session: { door: 'cli' },
     statement,
+    statementCount,
     relations: exampleRelations(example),
     environment: 'production',
     now: example.now ?? EXAMPLE_NOW,
@@ -45,7 +46,8 @@ export function buildExampleRequest(example: RuleExample, statement: StatementAn
 
 /** One request per statement of the example's SQL. */
 export function buildExampleRequests(example: RuleExample): DecisionRequest[] {
-  return analyze(example.sql).statements.map((statement) => buildExampleRequest(example, statement));
+  const { statements } = analyze(example.sql);
+  return statements.map((statement) => buildExampleRequest(example, statement, statements.length));
 }
 
 /** The rule's parameters for an example: its defaults, overridden key by key (as a policy file does). */

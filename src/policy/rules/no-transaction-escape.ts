@@ -33,7 +33,8 @@ export const noTransactionEscape = defineRule({
   defaults: {} as NoTransactionEscapeParams,
   examples: {
     match: [
-      { sql: 'SELECT 1; COMMIT; SELECT 2', note: 'COMMIT stacked after another statement' },
+      { sql: 'COMMIT; DELETE FROM users WHERE id = 1', note: 'COMMIT stacked in front of a write' },
+      { sql: 'SELECT 1; COMMIT; SELECT 2' },
       { sql: 'SELECT 1; END' },
       { sql: 'SET TRANSACTION READ WRITE' },
       { sql: 'BEGIN READ WRITE' },
@@ -44,6 +45,8 @@ export const noTransactionEscape = defineRule({
     ],
     noMatch: [
       { sql: 'COMMIT', note: 'on its own' },
+      { sql: 'ROLLBACK' },
+      { sql: 'COMMIT AND CHAIN', note: 'the chained transaction keeps READ ONLY' },
       { sql: 'BEGIN READ ONLY' },
       { sql: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ' },
       { sql: 'SET default_transaction_read_only = on' },
@@ -52,12 +55,14 @@ export const noTransactionEscape = defineRule({
   },
   check({ request }: RuleContext<NoTransactionEscapeParams>): RuleMatch[] {
     const { statement } = request;
+    // Stacked: other statements share the message. Without a count only those after the first are known to be.
+    const stacked = statement.index > 0 || (request.statementCount ?? 1) > 1;
     const matches: RuleMatch[] = [];
     for (const effect of effectsOf(statement, 'transaction')) {
       const end = ENDS[effect.operation];
       const twoPhase = TWO_PHASE[effect.operation];
-      if (end !== undefined && statement.index > 0) {
-        matches.push({ message: `the statement ends the transaction with ${code(end)} after other statements in the same message${origin(effect)}`, hint: HINT });
+      if (end !== undefined && stacked) {
+        matches.push({ message: `the statement ends the transaction with ${code(end)} with other statements in the same message${origin(effect)}`, hint: HINT });
       } else if (twoPhase !== undefined) {
         matches.push({ message: `the statement uses two-phase commit (${code(twoPhase)})${origin(effect)}`, hint: HINT });
       } else if ((effect.operation === 'begin' || effect.operation === 'start') && effect.readOnly === false) {

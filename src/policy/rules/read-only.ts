@@ -23,13 +23,28 @@ function reason(statement: StatementAnalysis): string {
   return `${code(kindText(statement))} changes the database or the session`;
 }
 
+/** Operations that start, end or mark a transaction without changing data or escaping READ ONLY. */
+const PLAIN_CONTROL = new Set(['begin', 'start', 'commit', 'rollback', 'savepoint', 'release', 'rollback-to']);
+
+/**
+ * BEGIN … COMMIT around reads: a read-only actor's transaction holds no writes to commit, and
+ * drivers send these on their own. Ways out of READ ONLY are `no-transaction-escape`'s to judge.
+ */
+function plainTransactionControl(statement: StatementAnalysis): boolean {
+  return (
+    statement.effects.length > 0 &&
+    statement.effects.every((e) => e.type === 'transaction' && PLAIN_CONTROL.has(e.operation) && e.readOnly !== false)
+  );
+}
+
 export const readOnly = defineRule({
   id: 'read-only',
   summary: 'Allows only statements that are shown to be read-only',
   rationale:
     'An actor meant to look at data — a reporting agent, an analyst, a support tool — should not be able to change it, whatever SQL it is given or talked into. ' +
     'Only statements the analysis shows to be read-only pass; a statement whose effects cannot be known (opaque dynamic SQL, a user function) is treated as a write. ' +
-    'The rule also asks the door to run the actor in a read-only transaction, so a missed write still fails upstream.',
+    'The rule also asks the door to run the actor in a read-only transaction, so a missed write still fails upstream. ' +
+    'Plain transaction control (BEGIN, COMMIT, ROLLBACK, savepoints) passes: drivers send it on their own, and `no-transaction-escape` judges the ways out of READ ONLY.',
   solution:
     'Run only reads (SELECT, SHOW, EXPLAIN without ANALYZE). To call a function of your own, have it declared safe in the catalog, or ask for approval. ' +
     'A change of data belongs to an actor allowed to write.',
@@ -45,16 +60,18 @@ export const readOnly = defineRule({
       { sql: 'SELECT my_func()', note: 'a user function may write: unknown is not read-only' },
       { sql: 'CREATE TABLE t (id int)' },
       { sql: "SELECT nextval('orders_id_seq')" },
+      { sql: 'BEGIN READ WRITE' },
     ],
     noMatch: [
       { sql: 'SELECT * FROM users WHERE id = 1' },
       { sql: 'EXPLAIN DELETE FROM users', note: 'plain EXPLAIN does not run the delete' },
       { sql: "SELECT lower(name), now() FROM users" },
+      { sql: 'COMMIT', note: 'transaction control on its own commits no writes of a read-only actor' },
     ],
   },
   check({ request }: RuleContext<ReadOnlyParams>): RuleMatch[] {
     const { statement } = request;
-    if (statement.readOnly === true) return [];
+    if (statement.readOnly === true || plainTransactionControl(statement)) return [];
     const hint = 'this actor may only read: run a SELECT, or ask for approval';
     return statement.readOnly === 'unknown'
       ? [{ message: `the statement cannot be shown to be read-only: ${reason(statement)}`, hint }]
