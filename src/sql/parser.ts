@@ -9,7 +9,7 @@
  */
 import createModule, { type PgQueryWasm } from 'libpg-query/wasm/libpg-query.js';
 import { SQLSTATE, analysisError } from './errors.js';
-import { Utf8Offsets, firstInvalidCharacter } from './text-offsets.js';
+import { Utf8Offsets, codePointIndex, firstInvalidCharacter } from './text-offsets.js';
 import type { AnalysisError } from './types.js';
 
 /** A parse tree node as libpg-query's JSON gives it: `{ NodeType: { …fields } }`. */
@@ -132,7 +132,8 @@ export function parseSql(text: string): Parsed<RawStatement[]> {
   if ('message' in raw.value) {
     const { message, cursor } = raw.value;
     const code = tooDeep(message) ? SQLSTATE.tooComplex : SQLSTATE.syntaxError;
-    const position = cursor > 0 ? new Utf8Offsets(text).charIndex(cursor - 1) + 1 : undefined;
+    // The cursor counts characters (code points), not bytes: PostgreSQL converts it for its own messages.
+    const position = cursor > 0 ? codePointIndex(text, cursor - 1) + 1 : undefined;
     return { ok: false, error: analysisError(code, message, position) };
   }
   try {

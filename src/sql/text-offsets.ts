@@ -53,3 +53,13 @@ export function firstInvalidCharacter(text: string): number | undefined {
   if (nul < 0) return surrogate < 0 ? undefined : surrogate;
   return surrogate < 0 ? nul : Math.min(nul, surrogate);
 }
+
+/** The UTF-16 index of the `n`-th code point (0-based) of `text`; PostgreSQL's error cursors count code points. */
+export function codePointIndex(text: string, n: number): number {
+  let index = 0;
+  for (let k = 0; k < n && index < text.length; k++) {
+    const code = text.charCodeAt(index);
+    index += code >= 0xd800 && code <= 0xdbff && index + 1 < text.length ? 2 : 1;
+  }
+  return index;
+}
