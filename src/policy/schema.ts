@@ -124,7 +124,6 @@ const testCase = {
 
 export const policySchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://parapet.dev/schemas/policy.schema.json',
   title: 'Parapet policy',
   type: 'object',
   additionalProperties: false,
