@@ -19,11 +19,15 @@ let db: PGlite | undefined;
 let server: PGLiteSocketServer | undefined;
 let stopping = false;
 
-function send(message: ChildMessage): void {
-  if (process.connected) process.send?.(message);
+/** Settles once the message is handed to the channel, so a message sent just before exit arrives. */
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
 }
 
-const log = (line: string): void => send({ type: 'log', line });
+const log = (line: string): void => void send({ type: 'log', line });
 
 async function main(config: ChildConfig): Promise<void> {
   lock = acquireLock(config.dataDir);
@@ -41,7 +45,7 @@ async function main(config: ChildConfig): Promise<void> {
     );
   }
   const port = Number(server.getServerConn().split(':').pop());
-  send({ type: 'ready', host: config.host, port, source: opened.source });
+  await send({ type: 'ready', host: config.host, port, source: opened.source });
 }
 
 async function shutdown(code: number): Promise<never> {
@@ -71,7 +75,7 @@ if (!process.send) {
   process.exit(2);
 }
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
-main(config).catch((error: unknown) => {
-  send({ type: 'failed', error: toErrorData(error, 'EMBEDDED_START_FAILED') });
-  void shutdown(1);
+main(config).catch(async (error: unknown) => {
+  await send({ type: 'failed', error: toErrorData(error, 'EMBEDDED_START_FAILED') });
+  await shutdown(1);
 });
