@@ -50,7 +50,8 @@ test('a setting in options is decided like the SET it stands for', async () => {
 });
 
 test('switching off triggers at startup is denied for people too', async () => {
-  for (const parameters of [{ options: '--session-replication-role=replica' }, { session_replication_role: 'replica' }]) {
+  const variants: Record<string, string>[] = [{ options: '--session-replication-role=replica' }, { session_replication_role: 'replica' }];
+  for (const parameters of variants) {
     const d = await guard.decideConnect(alice, 'app', { user: 'alice', ...parameters });
     assert.equal(d.action, 'deny', JSON.stringify(parameters));
     assert.ok(d.rules.includes('no-trigger-disable'));

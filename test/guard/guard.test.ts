@@ -86,11 +86,11 @@ test('the static catalog resolves tags of schemas, tables and columns, and prote
     ],
     {},
   );
+  assert.equal(facts['public.customers']!.protected, undefined);
   assert.deepEqual(facts['public.customers'], { schema: 'public', name: 'customers', tags: ['crm'], columnTags: { email: ['pii'] } });
   assert.deepEqual(facts['billing.invoices']!.tags, ['financial']);
   assert.equal(facts['public.audit_log']!.protected, true);
   assert.equal(facts['vault.keys']!.protected, true);
-  assert.equal(facts['public.customers']!.protected, undefined);
 });
 
 test('catalog facts reach the rules and CEL conditions', async () => {
