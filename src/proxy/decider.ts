@@ -57,8 +57,9 @@ export class Decider {
     }
     const decision = statements.find((s) => s.decision.action !== 'allow')?.decision ?? (result.decision.action !== 'allow' ? result.decision : undefined);
     if (!decision) return { statements };
-    const final = decision.action === 'review' ? reviewAsDenial(decision) : decision;
-    return { statements, refusal: { decision: final, error: denialFields(final) } };
+    const review = decision.action === 'review';
+    const final = review ? reviewAsDenial(decision) : decision;
+    return { statements, refusal: { decision: final, error: denialFields(final, review) } };
   }
 
   /** Checks an allowed statement against what the session knows; returns the decision to apply. */

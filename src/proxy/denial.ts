@@ -46,14 +46,17 @@ export function reviewAsDenial(decision: Decision): Decision {
   };
 }
 
-/** The ErrorResponse fields for a refused statement. */
-export function denialFields(decision: Decision): PgErrorFields {
+/**
+ * The ErrorResponse fields for a refused statement. DETAIL reads `parapet rules: a, b`, with
+ * ` (held for review)` when the policy asked for a person's approval rather than a plain deny.
+ */
+export function denialFields(decision: Decision, review = false): PgErrorFields {
   const fields: PgErrorFields = {
     severity: 'ERROR',
     code: decision.sqlstate ?? '42501',
     message: decision.message || 'statement denied by parapet',
   };
-  if (decision.rules.length > 0) fields.detail = `parapet rules: ${decision.rules.join(', ')}`;
+  if (decision.rules.length > 0) fields.detail = `parapet rules: ${decision.rules.join(', ')}${review ? ' (held for review)' : ''}`;
   if (decision.hint) fields.hint = decision.hint;
   return fields;
 }

@@ -66,7 +66,7 @@ describe('startup and authentication', { skip: !(await postgresReachable()) && !
 
   test('replication connections, unknown parameters and other encodings are refused', async (t) => {
     if (!(await needPostgres(t))) return;
-    for (const parameters of [{ replication: 'database' }, { replication: 'true' }, { session_replication_role: 'replica' }, { client_encoding: 'LATIN1' }]) {
+    for (const parameters of <Record<string, string>[]>[{ replication: 'database' }, { replication: 'true' }, { session_replication_role: 'replica' }, { client_encoding: 'LATIN1' }]) {
       const { client, messages } = await loginWith('alice', SECRETS.alice, parameters);
       assert.ok(['42501', '22023'].includes(errorOf(messages)?.code ?? ''), JSON.stringify(parameters));
       assert.equal(statusOf(messages), undefined);

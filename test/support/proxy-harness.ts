@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type Limits, type ParapetConfig, type UpstreamCredential } from '../../src/config/index.js';
 import { startProxy as start, type RunningProxy } from '../../src/proxy/start.js';
+import type { AuditRecord, SearchQuery } from '../../src/audit/index.js';
+import { SqliteAuditStore } from '../../src/audit/sqlite-store.js';
 import { adminQuery, adminUrl, uniqueName, PG_HOST, PG_PORT } from './postgres.js';
 
 export interface ProxyHarnessOptions {
@@ -38,6 +40,8 @@ export interface ProxyHarness {
   auditPath: string;
   /** Lines the proxy logged (info, warnings, errors). */
   logs: string[];
+  /** Audit records matching `query`, read from the trail's file. */
+  auditRecords(query?: SearchQuery): Promise<AuditRecord[]>;
   running: RunningProxy;
   stop(): Promise<void>;
 }
@@ -78,6 +82,14 @@ export async function startProxy(options: ProxyHarnessOptions): Promise<ProxyHar
     url: (actor, password, database = upstreamDb) => running.url(actor, password, database),
     auditPath: config.audit.store === 'sqlite' ? config.audit.path : '',
     logs,
+    async auditRecords(query = {}) {
+      const store = SqliteAuditStore.openReadOnly((config.audit as { path: string }).path);
+      try {
+        return await store.search(query);
+      } finally {
+        await store.close();
+      }
+    },
     running,
     async stop() {
       await running.stop();
