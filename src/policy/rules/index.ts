@@ -13,6 +13,7 @@ import { noCopyTaggedData } from './no-copy-tagged-data.js';
 import { noDdl } from './no-ddl.js';
 import { noDrop } from './no-drop.js';
 import { noDynamicSql } from './no-dynamic-sql.js';
+import { noExplicitLock } from './no-explicit-lock.js';
 import { noLargeObject } from './no-large-object.js';
 import { noNetworkAccess } from './no-network-access.js';
 import { noPinnedSettingChange } from './no-pinned-setting-change.js';
@@ -22,6 +23,7 @@ import { noRoleSwitch } from './no-role-switch.js';
 import { noSensitiveParameters } from './no-sensitive-parameters.js';
 import { noServerFileAccess } from './no-server-file-access.js';
 import { noSideEffectFunctions } from './no-side-effect-functions.js';
+import { noStackedStatements } from './no-stacked-statements.js';
 import { noTransactionEscape } from './no-transaction-escape.js';
 import { noTriggerDisable } from './no-trigger-disable.js';
 import { noTruncate } from './no-truncate.js';
@@ -41,6 +43,7 @@ export const builtinRules = [
   noDdl,
   noDrop,
   noDynamicSql,
+  noExplicitLock,
   noLargeObject,
   noNetworkAccess,
   noPinnedSettingChange,
@@ -50,6 +53,7 @@ export const builtinRules = [
   noSensitiveParameters,
   noServerFileAccess,
   noSideEffectFunctions,
+  noStackedStatements,
   noTransactionEscape,
   noTriggerDisable,
   noTruncate,
