@@ -11,6 +11,7 @@
  * Both levels are bounded; the oldest entry goes first.
  */
 import { analyzeText } from './analyze.js';
+import { SQLSTATE } from './errors.js';
 import { lex, shapeKey, type Lexed } from './shape.js';
 import { blockCommentsOf, sqlcommenterTags } from './tags.js';
 import { firstInvalidCharacter } from './text-offsets.js';
@@ -125,6 +126,8 @@ export class AnalysisCache {
     this.counts.misses++;
     const { analysis, literalSensitive } = analyzeText(text);
     deepFreeze(analysis);
+    // An internal failure (the parser restarting) is transient; any other answer is the text's own.
+    if (analysis.error?.code === SQLSTATE.internal) return analysis;
     this.remember(this.exact, text, analysis);
     const only = analysis.statements[0];
     if (single && analysis.statements.length === 1 && only && !only.error && !literalSensitive[0]) {

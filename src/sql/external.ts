@@ -17,7 +17,8 @@ function copyStmt(f: Fields, a: Analyzer): void {
   const relation = rv ? relationOf(rv) : undefined;
   const columns = names(f.attlist);
   const filename = str(f.filename);
-  if (filename !== undefined) a.readsLiteral();
+  // libpg-query omits empty strings: `TO ''` looks like `TO STDOUT`, so any COPY depends on its literal.
+  a.readsLiteral();
   const from = f.is_from === true;
   if (filename !== undefined) {
     if (f.is_program) external(a, 'program', 'exec', filename);

@@ -5,7 +5,7 @@
  * position, input nested deeper than the parser's stacks as 54001, text that cannot be UTF-8 as 22021.
  * A trap inside the WASM module (stack overflow, out-of-bounds access) leaves its memory in an unknown
  * state, so the instance is thrown away and a spare one, loaded in advance, takes its place at once;
- * a new spare loads in the background. `initParser()` must have resolved before any call.
+ * new spares load in the background. `initParser()` must have resolved before any call.
  */
 import createModule, { type PgQueryWasm } from 'libpg-query/wasm/libpg-query.js';
 import { SQLSTATE, analysisError } from './errors.js';
@@ -24,39 +24,54 @@ export interface RawStatement {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: AnalysisError };
 
-let active: PgQueryWasm | undefined;
-let spare: Promise<PgQueryWasm> | undefined;
-let spareReady: PgQueryWasm | undefined;
-let initialised: Promise<void> | undefined;
+/** Loaded instances waiting to replace one that traps. */
+const SPARES = 2;
 
-function loadSpare(): void {
-  spareReady = undefined;
-  const loading = createModule();
-  spare = loading;
-  loading.then(
-    (module) => {
-      if (spare === loading) spareReady = module;
-    },
-    () => {
-      if (spare === loading) spare = undefined;
-    },
-  );
+let active: PgQueryWasm | undefined;
+const spares: PgQueryWasm[] = [];
+let loading = 0;
+let initialised: Promise<void> | undefined;
+let restarts = 0;
+
+function topUp(): void {
+  while (spares.length + loading < SPARES) {
+    loading++;
+    createModule().then(
+      (module) => {
+        loading--;
+        if (active) spares.push(module);
+        else active = module;
+        topUp();
+      },
+      () => {
+        loading--;
+      },
+    );
+  }
 }
 
-/** Loads the parser (and its spare) once; every entry point awaits this before analysing. */
+/** Loads the parser (and its spares) once; every entry point awaits this before analysing. */
 export function initParser(): Promise<void> {
   initialised ??= (async () => {
     active = await createModule();
-    loadSpare();
-    await spare;
+    topUp();
   })();
   return initialised;
 }
 
-/** Replaces a module that trapped; if no spare is ready yet, calls fail until one is. */
+/**
+ * Replaces a module that trapped by a spare. With none left (a burst of traps), calls fail with an
+ * error value until one has loaded.
+ */
 function discardActive(): void {
-  active = spareReady;
-  loadSpare();
+  restarts++;
+  active = spares.shift();
+  topUp();
+}
+
+/** The parser's health: whether it can parse now, spares in reserve, and how often one had to replace a trapped instance. */
+export function parserHealth(): { ready: boolean; spares: number; restarts: number } {
+  return { ready: active !== undefined, spares: spares.length, restarts };
 }
 
 /** Errors thrown from inside the WASM module (as opposed to a parse error it reports). */
@@ -69,7 +84,9 @@ function trapError(err: unknown): AnalysisError {
 }
 
 function unavailable(): AnalysisError {
-  return analysisError(SQLSTATE.internal, 'parser is not loaded');
+  return initialised
+    ? analysisError(SQLSTATE.internal, 'parser is restarting after a failure')
+    : analysisError(SQLSTATE.internal, 'parser is not loaded: await initParser() first');
 }
 
 /** Runs one call into the module with the text in its memory; a throw discards the module. */
