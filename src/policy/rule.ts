@@ -2,7 +2,7 @@
  * The shape of a built-in rule: one rule per file under `rules/`, registered in `rules/index.ts`.
  * A rule reports matches as values; it never throws on purpose (if it does, the engine fails closed).
  */
-import type { Action, DecisionRequest, Obligations } from './types.js';
+import type { Action, DecisionRequest, Obligations, RelationFacts } from './types.js';
 
 /** One example the rule must (or must not) match; run as a test. */
 export interface RuleExample {
@@ -11,8 +11,8 @@ export interface RuleExample {
   actorKind?: 'human' | 'agent' | 'pipeline' | 'service';
   /** Rule parameters for the example; defaults to the rule's defaults. */
   params?: Record<string, unknown>;
-  /** Static catalog facts for the example: `schema.table` → tags / column tags / rows. */
-  relations?: Record<string, { tags?: string[]; columnTags?: Record<string, string[]>; rows?: number; protected?: boolean }>;
+  /** Static catalog facts for the example: `schema.table` → tags / column tags / rows / kind. */
+  relations?: Record<string, { tags?: string[]; columnTags?: Record<string, string[]>; rows?: number; protected?: boolean; kind?: RelationFacts['kind'] }>;
   /** Impact figure for rules that need one. */
   impact?: { rows: number | 'unknown'; mode?: 'estimate' | 'exact'; tableRows?: number };
   /** Extra request fields (e.g. `now`, `tags`) for time- or context-dependent rules. */

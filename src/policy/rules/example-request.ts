@@ -24,6 +24,7 @@ export function exampleRelations(example: RuleExample): Record<string, RelationF
       columnTags: facts.columnTags ?? {},
       ...(facts.rows === undefined ? {} : { rows: facts.rows }),
       ...(facts.protected === undefined ? {} : { protected: facts.protected }),
+      ...(facts.kind === undefined ? {} : { kind: facts.kind }),
     };
   }
   return relations;
