@@ -1,0 +1,8 @@
+/**
+ * The benchmark sections `npm run bench` runs, in order. A new section is one file in this folder
+ * exporting a `BenchSection` and one entry here.
+ */
+import type { BenchSection } from '../section.js';
+import { analysisSection } from './analysis.js';
+
+export const sections: readonly BenchSection[] = [analysisSection];
