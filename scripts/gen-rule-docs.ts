@@ -131,6 +131,13 @@ export function renderRuleIndex(rules: readonly RuleDefinition[]): string {
     '| --- | --- | --- |',
     ...sorted.map((rule) => `| [\`${rule.id}\`](${rule.id}.md) | ${rule.defaultAction} | ${cell(rule.summary)} |`),
     '',
+    '## Adding a rule',
+    '',
+    'Run `node --import tsx scripts/new-rule.ts <id>` (a kebab-case id): it writes `src/policy/rules/<id>.ts` from a template, registers it in `src/policy/rules/index.ts` ' +
+      'and generates its page. Fill in the summary, rationale, solution, parameters and examples — `test/policy/rules.test.ts` runs every example through the rule ' +
+      'against the real analyser and fails while placeholders remain — then regenerate the pages with `node --import tsx scripts/gen-rule-docs.ts` ' +
+      '(`--check` reports pages that are out of date; a test does the same).',
+    '',
   ].join('\n');
 }
 

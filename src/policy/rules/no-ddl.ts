@@ -1,22 +1,10 @@
 import type { DdlOperation } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, effectsOf, origin, uniqueMatches } from './support.js';
+import { code, ddlVerb, effectsOf, origin, uniqueMatches } from './support.js';
 
 export type NoDdlParams = { operations: DdlOperation[]; objectKinds: string[] };
 
-const VERBS: Record<DdlOperation, string> = {
-  create: 'creates',
-  alter: 'alters',
-  drop: 'drops',
-  truncate: 'truncates',
-  rename: 'renames',
-  'alter-drop-column': 'drops a column of',
-  comment: 'comments on',
-  refresh: 'refreshes',
-  other: 'changes',
-};
-
-const DDL_OPERATIONS = Object.keys(VERBS);
+const DDL_OPERATIONS: DdlOperation[] = ['create', 'alter', 'drop', 'truncate', 'rename', 'alter-drop-column', 'comment', 'refresh', 'other'];
 
 export const noDdl = defineRule({
   id: 'no-ddl',
@@ -58,7 +46,7 @@ export const noDdl = defineRule({
       if (params.objectKinds.length > 0 && !params.objectKinds.includes(effect.objectKind)) continue;
       const names = effect.names.length > 0 ? ` ${effect.names.map(code).join(', ')}` : '';
       matches.push({
-        message: `the statement ${VERBS[effect.operation]} ${effect.objectKind}${names}${origin(effect)}`,
+        message: `the statement ${ddlVerb(effect.operation)} ${effect.objectKind}${names}${origin(effect)}`,
         hint: 'schema changes go through a reviewed migration: commit it to the migrations, or ask for approval',
       });
     }

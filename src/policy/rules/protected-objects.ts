@@ -1,7 +1,7 @@
 import type { RelationName } from '../../sql/types.js';
 import type { DecisionRequest } from '../types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, effectsOf, factsFor, origin, relationText, uniqueMatches, writeVerb } from './support.js';
+import { code, ddlVerb, effectsOf, factsFor, origin, relationText, uniqueMatches, writeVerb } from './support.js';
 
 export type ProtectedObjectsParams = { objects: string[] };
 
@@ -60,6 +60,7 @@ export const protectedObjects = defineRule({
       { sql: 'ALTER TABLE schema_migrations ADD COLUMN x int', params: { objects: ['schema_migrations'] } },
       { sql: 'DROP SCHEMA audit CASCADE', params: { objects: ['audit.*'] } },
       { sql: 'TRUNCATE public.ledger', relations: { 'public.ledger': { protected: true } } },
+      { sql: 'CREATE INDEX ledger_at ON ledger (at)', relations: { 'public.ledger': { protected: true } } },
     ],
     noMatch: [
       { sql: 'SELECT * FROM ledger', relations: { 'public.ledger': { protected: true } } },
@@ -78,13 +79,16 @@ export const protectedObjects = defineRule({
     for (const effect of effectsOf(request.statement, 'ddl')) {
       if (effect.objectKind === 'schema') {
         for (const schema of effect.names.filter((n) => schemaProtected(request, n, patterns))) {
-          matches.push({ message: `the statement changes schema ${code(schema)}, which holds protected objects${origin(effect)}`, hint: HINT });
+          matches.push({ message: `the statement ${ddlVerb(effect.operation)} schema ${code(schema)}, which holds protected objects${origin(effect)}`, hint: HINT });
         }
         continue;
       }
       const relations = effect.relation !== undefined ? [effect.relation] : effect.names.map(parseName);
       for (const relation of relations.filter((r) => isProtected(request, r, patterns))) {
-        matches.push({ message: `the statement changes protected ${effect.objectKind} ${code(relationText(relation))}${origin(effect)}`, hint: HINT });
+        // An index, trigger or policy names its own object but changes the table it is on.
+        const own = effect.relation === undefined || effect.names.some((n) => n === relationText(relation));
+        const what = own ? `${effect.objectKind} ${code(relationText(relation))}` : `${effect.objectKind} ${effect.names.map(code).join(', ')} on ${code(relationText(relation))}`;
+        matches.push({ message: `the statement ${ddlVerb(effect.operation)} ${own ? 'protected ' : ''}${what}${own ? '' : ', a protected table'}${origin(effect)}`, hint: HINT });
       }
     }
     return uniqueMatches(matches);

@@ -2,7 +2,7 @@
  * Helpers the built-in rules share: picking effects out of an analysis, naming things in messages,
  * and finding the catalog facts of a relation as written.
  */
-import type { Effect, EffectType, RelationName, StatementAnalysis, WriteOperation } from '../../sql/types.js';
+import type { DdlOperation, Effect, EffectType, RelationName, StatementAnalysis, WriteOperation } from '../../sql/types.js';
 import type { DecisionRequest, RelationFacts } from '../types.js';
 import type { RuleMatch } from '../rule.js';
 
@@ -59,6 +59,23 @@ const WRITE_VERBS: Record<WriteOperation, string> = {
 /** `updates`, `deletes from`, … for a write operation. */
 export function writeVerb(operation: WriteOperation): string {
   return WRITE_VERBS[operation];
+}
+
+const DDL_VERBS: Record<DdlOperation, string> = {
+  create: 'creates',
+  alter: 'alters',
+  drop: 'drops',
+  truncate: 'truncates',
+  rename: 'renames',
+  'alter-drop-column': 'drops a column of',
+  comment: 'comments on',
+  refresh: 'refreshes',
+  other: 'changes',
+};
+
+/** `creates`, `alters`, `drops a column of`, … for a DDL operation. */
+export function ddlVerb(operation: DdlOperation): string {
+  return DDL_VERBS[operation];
 }
 
 /** The SQL keyword of a row-changing operation, for messages such as "the `DELETE` on …". */
