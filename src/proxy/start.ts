@@ -97,7 +97,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     };
     const running: RunningProxy = {
       server,
-      readyLine: `parapet: ready — ${url(embedded ? 'agent' : firstActor)} (policy ${policyFile})`,
+      readyLine: `parapet: ready — ${url(embedded ? 'alice' : firstActor)} (policy ${policyFile})`,
       url,
       async stop() {
         await server.close();

@@ -20,9 +20,10 @@ import { adminQuery, adminUrl, uniqueName, PG_HOST, PG_PORT } from './postgres.j
 export interface ProxyHarnessOptions {
   /** Policy text; the shipped default policy when absent. */
   policyYaml?: string;
-  /** Actor → plaintext password. */
+  /** Actor → plaintext password; with the embedded default and no policy, the sample secrets. */
   secrets?: Record<string, string>;
-  upstreamUrl: string;
+  /** Absent: the embedded default database (PGlite, data in a temporary folder) and its sample policy. */
+  upstreamUrl?: string;
   credentials?: UpstreamCredential[];
   onRiskyRole?: 'warn' | 'refuse';
   limits?: Partial<Limits>;
@@ -51,17 +52,23 @@ export async function startProxy(options: ProxyHarnessOptions): Promise<ProxyHar
   const logs: string[] = [];
   const config: ParapetConfig = {
     listen: { host: '127.0.0.1', port: 0 },
-    upstream: { url: options.upstreamUrl, credentials: options.credentials ?? [], onRiskyRole: options.onRiskyRole ?? 'warn', connectTimeoutMs: 5000 },
     audit: { store: 'sqlite', path: options.auditPath ?? join(dir, 'audit.db') },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
   };
+  if (options.upstreamUrl !== undefined) {
+    config.upstream = { url: options.upstreamUrl, credentials: options.credentials ?? [], onRiskyRole: options.onRiskyRole ?? 'warn', connectTimeoutMs: 5000 };
+  } else {
+    config.embeddedDataDir = join(dir, 'pgdata');
+  }
   if (options.policyYaml !== undefined) {
     config.policy = join(dir, 'policy.yaml');
     writeFileSync(config.policy, options.policyYaml);
   }
-  config.secrets = join(dir, 'secrets.yaml');
-  const secrets = Object.entries(options.secrets ?? {}).map(([actor, password]) => `  ${JSON.stringify(actor)}: { plaintext: ${JSON.stringify(password)} }`);
-  writeFileSync(config.secrets, `actors:${secrets.length ? `\n${secrets.join('\n')}` : ' {}'}\n`);
+  if (options.secrets !== undefined || options.upstreamUrl !== undefined) {
+    config.secrets = join(dir, 'secrets.yaml');
+    const secrets = Object.entries(options.secrets ?? {}).map(([actor, password]) => `  ${JSON.stringify(actor)}: { plaintext: ${JSON.stringify(password)} }`);
+    writeFileSync(config.secrets, `actors:${secrets.length ? `\n${secrets.join('\n')}` : ' {}'}\n`);
+  }
   if (options.environment) config.environment = options.environment;
   const log = {
     info: (m: string) => logs.push(`info: ${m}`),
@@ -75,7 +82,7 @@ export async function startProxy(options: ProxyHarnessOptions): Promise<ProxyHar
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const upstreamDb = new URL(options.upstreamUrl).pathname.slice(1);
+  const upstreamDb = options.upstreamUrl === undefined ? 'postgres' : new URL(options.upstreamUrl).pathname.slice(1);
   return {
     host: running.server.address.host,
     port: running.server.address.port,
