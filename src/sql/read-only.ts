@@ -1,13 +1,14 @@
 /**
  * `readOnly` from effects: `false` as soon as anything writes or changes state (data, schema,
  * privileges, settings, a committed transaction, files); `"unknown"` when what runs cannot be seen
- * (opaque dynamic SQL, user functions and operators, EXECUTE of a prepared name, unknown nodes);
+ * (opaque dynamic SQL, user functions and operators, EXECUTE of a prepared name, FETCH from a
+ * cursor, unknown nodes);
  * `true` otherwise.
  */
 import { FILE_WRITERS, LARGE_OBJECT_READERS } from './functions.js';
 import type { Effect, ReadOnly } from './types.js';
 
-const SESSION_READ_ONLY = new Set(['listen', 'unlisten', 'fetch', 'close-cursor', 'declare-cursor']);
+const SESSION_READ_ONLY = new Set(['listen', 'unlisten', 'close-cursor', 'declare-cursor']);
 const TRANSACTION_WRITES = new Set(['commit', 'prepare-transaction', 'commit-prepared', 'rollback-prepared']);
 
 export function effectReadOnly(e: Effect): ReadOnly {
@@ -37,6 +38,8 @@ export function effectReadOnly(e: Effect): ReadOnly {
     case 'prepared':
       return e.operation === 'execute' ? 'unknown' : true;
     case 'session':
+      // FETCH runs the cursor's query, declared by an earlier statement: only a caller who kept it knows.
+      if (e.operation === 'fetch') return 'unknown';
       return SESSION_READ_ONLY.has(e.operation);
   }
 }

@@ -3,10 +3,11 @@
  * here to add a command.
  */
 import type { Command } from 'commander';
+import { register as analyze } from './analyze.js';
 import { register as check } from './check.js';
 import { register as policy } from './policy.js';
 import { register as serve } from './serve.js';
 
 type Register = (program: Command) => void;
 
-export const commands: Register[] = [check, policy, serve];
+export const commands: Register[] = [analyze, check, policy, serve];
