@@ -8,6 +8,20 @@
  */
 import { AuditError } from './errors.js';
 
+/** Sorted keys with their encoded `"key":` prefixes, per key list: records come in a few shapes. */
+const plans = new Map<string, [string, string][]>();
+const MAX_PLANS = 512;
+
+function plan(keys: string[]): [string, string][] {
+  const id = keys.join('\u0000');
+  let cached = plans.get(id);
+  if (!cached) {
+    cached = [...keys].sort().map((k) => [k, `${JSON.stringify(k)}:`]);
+    if (plans.size < MAX_PLANS) plans.set(id, cached);
+  }
+  return cached;
+}
+
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
@@ -19,17 +33,26 @@ export function canonicalJson(value: unknown): string {
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
+      // String building in loops: this runs for every record on the proxy's thread.
       if (Array.isArray(value)) {
-        return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += value[i] === undefined ? 'null' : canonicalJson(value[i]);
+        }
+        return `${out}]`;
       }
       const record = value as Record<string, unknown>;
-      const parts: string[] = [];
-      for (const key of Object.keys(record).sort()) {
+      let out = '{';
+      let first = true;
+      for (const [key, prefix] of plan(Object.keys(record))) {
         const item = record[key];
         if (item === undefined) continue;
-        parts.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
+        if (!first) out += ',';
+        first = false;
+        out += prefix + canonicalJson(item);
       }
-      return `{${parts.join(',')}}`;
+      return `${out}}`;
     }
     default:
       throw new AuditError('bad-record', `cannot encode a value of type \`${typeof value}\``);

@@ -8,9 +8,9 @@
  */
 import pg from 'pg';
 import { canonicalJson, canonicalText } from './canonical.js';
-import { chainKey, hashEncoded, sealBatch, type ChainKey } from './chain.js';
+import { assemble, chainKey, encodeBody, hashEncoded, sealTexts, type ChainKey } from './chain.js';
 import { AuditError } from './errors.js';
-import { recordAction, recordActor, recordSession, recordTables, ZERO_HASH } from './record.js';
+import { ZERO_HASH } from './record.js';
 import type { AuditRecord, ChainAlgorithm, RecordBody } from './record.js';
 import { prunedGenesis, rowToRecord, type AuditStore, type ChainHead, type PruneResult, type ReadRange, type SearchQuery, type StoredRow } from './store.js';
 import { bareName, tableMatch } from './table-names.js';
@@ -160,18 +160,20 @@ export class PostgresAuditStore implements AuditStore {
     const s = this.s;
     const head = await client.query<{ seq: string; hash: string }>(`select seq, hash from ${s}.head where id = 1 for update`);
     const current = head.rows[0] ? { seq: Number(head.rows[0].seq), hash: head.rows[0].hash } : { seq: 0, hash: ZERO_HASH };
-    const sealed = sealBatch(key, bodies, current);
+    const encoded = bodies.map(encodeBody);
+    const hashes = sealTexts(key, encoded.map((e) => e.text), current);
     const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
     const tables: [string[], string[], number[]] = [[], [], []];
-    for (const { record, bodyText } of sealed) {
-      const values = [record.seq, record.prev, record.hash, record.time, record.kind, recordActor(record) ?? null, recordSession(record) ?? null, recordAction(record) ?? null, bodyText];
-      values.forEach((v, i) => cols[i]!.push(v));
-      for (const name of recordTables(record)) {
+    encoded.forEach((e, i) => {
+      const seq = current.seq + 1 + i;
+      const values = [seq, i === 0 ? current.hash : hashes[i - 1], hashes[i], e.time, e.kind, e.actor, e.session, e.action, e.text];
+      values.forEach((v, c) => cols[c]!.push(v));
+      for (const name of e.tables) {
         tables[0].push(name);
         tables[1].push(bareName(name));
-        tables[2].push(record.seq);
+        tables[2].push(seq);
       }
-    }
+    });
     await client.query(
       `insert into ${s}.record (seq, prev, hash, time, kind, actor, session, action, body)
        select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
@@ -180,12 +182,11 @@ export class PostgresAuditStore implements AuditStore {
     if (tables[0].length > 0) {
       await client.query(`insert into ${s}.record_table (name, bare, seq) select * from unnest($1::text[], $2::text[], $3::bigint[]) on conflict do nothing`, tables);
     }
-    const last = sealed[sealed.length - 1]!.record;
     await client.query(
       `insert into ${s}.head (id, seq, hash) values (1, $1, $2) on conflict (id) do update set seq = excluded.seq, hash = excluded.hash`,
-      [last.seq, last.hash],
+      [current.seq + bodies.length, hashes[hashes.length - 1]],
     );
-    return sealed.map((x) => x.record);
+    return assemble(bodies, current.seq + 1, current.hash, hashes);
   }
 
   async append(bodies: RecordBody[]): Promise<AuditRecord[]> {

@@ -1,17 +1,19 @@
 /**
- * Statement text as the audit keeps it. Redaction works on libpg-query's own lexer and
- * normaliser, never on regular expressions over the text:
+ * Statement text as the audit keeps it. Redaction works on the tokens of PostgreSQL's own lexer
+ * (libpg-query's `scanSync`), never on regular expressions over the text:
  *
- * - `literals` (the default): `normalizeSync` replaces every constant with `$n`. Text that does
- *   not parse is redacted token by token with the scanner; text the scanner cannot read either is
- *   replaced whole by a placeholder.
+ * - `literals` (the default): every constant token (string, number, bit string …) becomes `$n`,
+ *   numbered after the statement's own parameters. Unlike `normalizeSync`, this reaches constants
+ *   in utility statements too (`ALTER SERVER … OPTIONS (password '…')`, `COPY … FROM 'file'`), and
+ *   it works on text that does not parse.
  * - `none`: the text is kept, except credentials — the string after the keyword `PASSWORD`
  *   (CREATE/ALTER ROLE/USER, user-mapping and server OPTIONS), after `CONNECTION` (subscriptions)
  *   and every string argument of the dblink connection functions.
  *
+ * Text the lexer cannot read whole (an unterminated quote or comment) is replaced by a placeholder.
  * Requires `await loadModule()` from libpg-query first (openAudit does it).
  */
-import { normalizeSync, scanSync, type ScanToken } from 'libpg-query';
+import { scanSync, type ScanToken } from 'libpg-query';
 import type { Redaction } from './record.js';
 
 /** Token types of libpg-query's scanner (PostgreSQL's gram.h) that are constants. */
@@ -26,15 +28,34 @@ const CONNECTION_FUNCTIONS = new Set(['dblink', 'dblink_connect', 'dblink_connec
 
 export const REDACTED = "'[redacted]'";
 
+/** Recently redacted texts: prepared statements and ORMs send the same text again and again. */
+const cache = new Map<string, string>();
+const CACHE_ENTRIES = 1024;
+const CACHE_TEXT_LENGTH = 4096;
+
 export function redactStatement(sql: string, mode: Redaction): string {
-  if (mode === 'literals') {
-    try {
-      return normalizeSync(sql);
-    } catch {
-      return replaceTokens(sql, (tokens) => literalSpans(tokens)) ?? unreadable(sql);
-    }
+  if (!mayHoldConstant(sql)) return sql;
+  const key = `${mode}\u0000${sql}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const out = replaceTokens(sql, mode === 'literals' ? literalSpans : secretSpans) ?? unreadable(sql);
+  if (sql.length <= CACHE_TEXT_LENGTH) {
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(key, out);
   }
-  return replaceTokens(sql, secretSpans) ?? unreadable(sql);
+  return out;
+}
+
+/**
+ * Every constant token of PostgreSQL's lexer holds a quote (strings, bit strings, E'', U&''), a
+ * dollar sign (dollar quoting) or a digit (numbers): text without any of them has nothing to redact.
+ */
+function mayHoldConstant(sql: string): boolean {
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql.charCodeAt(i);
+    if (c === 0x27 || c === 0x24 || (c >= 0x30 && c <= 0x39)) return true;
+  }
+  return false;
 }
 
 function unreadable(sql: string): string {
@@ -47,6 +68,9 @@ interface Span {
   text: string;
 }
 
+/** PostgreSQL's whitespace (scan.l `space`): what may lie between tokens. */
+const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0x0c, 0x0b]);
+
 /** Replaces token spans (UTF-8 byte offsets, as the scanner reports them); undefined when the scanner fails. */
 function replaceTokens(sql: string, choose: (tokens: ScanToken[]) => Span[]): string | undefined {
   let tokens: ScanToken[];
@@ -55,9 +79,10 @@ function replaceTokens(sql: string, choose: (tokens: ScanToken[]) => Span[]): st
   } catch {
     return undefined;
   }
+  const bytes = Buffer.from(sql, 'utf8');
+  if (!coversText(bytes, tokens)) return undefined;
   const spans = choose(tokens);
   if (spans.length === 0) return sql;
-  const bytes = Buffer.from(sql, 'utf8');
   const parts: string[] = [];
   let at = 0;
   for (const span of spans) {
@@ -68,7 +93,19 @@ function replaceTokens(sql: string, choose: (tokens: ScanToken[]) => Span[]): st
   return parts.join('');
 }
 
-/** Every constant becomes `$n`, numbered after the statement's own highest parameter (as normalize does). */
+/** Whether the tokens account for every non-space byte (a lexer that stopped early must not leak the rest). */
+function coversText(bytes: Buffer, tokens: ScanToken[]): boolean {
+  let at = 0;
+  for (const t of tokens) {
+    if (t.start < at) return false;
+    for (let i = at; i < t.start; i++) if (!SPACE.has(bytes[i]!)) return false;
+    at = t.end;
+  }
+  for (let i = at; i < bytes.length; i++) if (!SPACE.has(bytes[i]!)) return false;
+  return true;
+}
+
+/** Every constant becomes `$n`, numbered after the statement's own highest parameter. */
 function literalSpans(tokens: ScanToken[]): Span[] {
   let n = 0;
   for (const t of tokens) if (t.tokenType === TOKEN.PARAM) n = Math.max(n, Number(t.text.slice(1)) || 0);

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { canonicalJson, canonicalText } from './canonical.js';
-import { hashEncoded, sealBatch, type ChainKey } from './chain.js';
+import { assemble, encodeBody, hashEncoded, sealTexts, type ChainKey, type EncodedBody } from './chain.js';
 import { AuditError } from './errors.js';
-import { recordAction, recordActor, recordSession, recordTables, ZERO_HASH } from './record.js';
+import { ZERO_HASH } from './record.js';
 import type { AuditRecord, ChainAlgorithm, RecordBody } from './record.js';
 import { prunedGenesis, rowToRecord, type ChainHead, type PruneResult, type ReadRange, type SearchQuery, type StoredRow } from './store.js';
 import { bareName, tableMatch } from './table-names.js';
@@ -56,6 +56,13 @@ interface RowShape {
   session: string | null;
   action: string | null;
   body: string;
+}
+
+/** Where an appended batch landed: seq of its first record, the hash before it, each record's hash. */
+export interface Appended {
+  first: number;
+  prev: string;
+  hashes: string[];
 }
 
 export class SqliteAuditDb {
@@ -109,7 +116,7 @@ export class SqliteAuditDb {
       }
       const head = this.db.prepare('select * from audit_record order by seq desc limit 1').get() as RowShape | undefined;
       if (!head) {
-        this.appendInTransaction(key, [{ kind: 'genesis', reason: 'created', algorithm: key.algorithm, ...stamp }]);
+        this.appendInTransaction(key, [encodeBody({ kind: 'genesis', reason: 'created', algorithm: key.algorithm, ...stamp })]);
         return;
       }
       if (hashEncoded(key, head.seq, head.prev, canonicalText(head.body)) !== head.hash) {
@@ -125,29 +132,23 @@ export class SqliteAuditDb {
     return (this.meta('algorithm') as ChainAlgorithm | undefined) ?? 'sha256';
   }
 
-  /** Seals and writes the bodies after the current head, in one IMMEDIATE transaction. */
-  append(key: ChainKey, bodies: RecordBody[]): AuditRecord[] {
+  /** Seals and writes encoded bodies after the current head, in one IMMEDIATE transaction. */
+  append(key: ChainKey, bodies: EncodedBody[]): Appended {
     return this.db.transaction(() => this.appendInTransaction(key, bodies)).immediate();
   }
 
-  private appendInTransaction(key: ChainKey, bodies: RecordBody[]): AuditRecord[] {
+  private appendInTransaction(key: ChainKey, bodies: EncodedBody[]): Appended {
     const head = (this.headStmt.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: ZERO_HASH };
-    const sealed = sealBatch(key, bodies, head);
-    for (const { record, bodyText } of sealed) {
-      this.insertRecord.run(
-        record.seq,
-        record.prev,
-        record.hash,
-        record.time,
-        record.kind,
-        recordActor(record) ?? null,
-        recordSession(record) ?? null,
-        recordAction(record) ?? null,
-        bodyText,
-      );
-      for (const name of recordTables(record)) this.insertTable.run(name, bareName(name), record.seq);
+    const hashes = sealTexts(key, bodies.map((b) => b.text), head);
+    let prev = head.hash;
+    for (let i = 0; i < bodies.length; i++) {
+      const b = bodies[i]!;
+      const seq = head.seq + 1 + i;
+      this.insertRecord.run(seq, prev, hashes[i], b.time, b.kind, b.actor, b.session, b.action, b.text);
+      for (const name of b.tables) this.insertTable.run(name, bareName(name), seq);
+      prev = hashes[i]!;
     }
-    return sealed.map((s) => s.record);
+    return { first: head.seq + 1, prev: head.hash, hashes };
   }
 
   head(): ChainHead | null {
@@ -236,9 +237,9 @@ export class SqliteAuditDb {
       this.db
         .prepare('update audit_record set kind = ?, actor = null, session = null, action = null, time = ?, body = ? where seq = ?')
         .run('genesis', genesis.time, canonicalJson(genesis), standIn);
-      const [checkpoint] = this.appendInTransaction(key, [
-        { kind: 'checkpoint', reason: 'prune', through: standIn, throughHash: anchor.hash, removed, before, ...stamp },
-      ]);
+      const body: RecordBody = { kind: 'checkpoint', reason: 'prune', through: standIn, throughHash: anchor.hash, removed, before, ...stamp };
+      const written = this.appendInTransaction(key, [encodeBody(body)]);
+      const [checkpoint] = assemble([body], written.first, written.prev, written.hashes);
       return { removed, genesis: standIn, checkpoint: checkpoint! };
     });
     return tx.immediate();

@@ -5,7 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import { AuditError, type AuditErrorCode } from './errors.js';
 import { SqliteAuditDb } from './sqlite-db.js';
-import type { WorkerFailure, WorkerReply, WorkerRequest, WorkerSetup } from './sqlite-protocol.js';
+import { pack, type WorkerFailure, type WorkerReply, type WorkerRequest, type WorkerSetup } from './sqlite-protocol.js';
+import { assemble, encodeBody } from './chain.js';
 import type { AuditRecord, ChainAlgorithm, RecordBody } from './record.js';
 import type { AuditStore, ChainHead, PruneResult, ReadRange, SearchQuery, StoredRow } from './store.js';
 
@@ -119,14 +120,12 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async append(bodies: RecordBody[]): Promise<AuditRecord[]> {
-    const reply = await this.request((id) => ({ type: 'append', id, bodies }));
+    if (bodies.length === 0) return [];
+    // Encoding happens here, on the caller's thread: it replaces the structured clone of the objects.
+    const packed = pack(bodies.map(encodeBody));
+    const reply = await this.request((id) => ({ type: 'append', id, packed }));
     if (reply.type !== 'appended') throw new AuditError('write-failed', `unexpected reply \`${reply.type}\``);
-    return bodies.map((body, i) => ({
-      ...body,
-      seq: reply.first + i,
-      prev: i === 0 ? reply.prev : reply.hashes[i - 1]!,
-      hash: reply.hashes[i]!,
-    })) as AuditRecord[];
+    return assemble(bodies, reply.first, reply.prev, reply.hashes);
   }
 
   async prune(before: string, stamp: { time: string; instance: string }): Promise<PruneResult> {

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { chainKey } from './chain.js';
 import { AuditError } from './errors.js';
 import { SqliteAuditDb } from './sqlite-db.js';
-import type { WorkerReply, WorkerRequest, WorkerSetup } from './sqlite-protocol.js';
+import { unpack, type WorkerReply, type WorkerRequest, type WorkerSetup } from './sqlite-protocol.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -37,8 +37,7 @@ port.on('message', (msg: WorkerRequest) => {
   switch (msg.type) {
     case 'append':
       try {
-        const records = db.append(key, msg.bodies);
-        post({ type: 'appended', id: msg.id, first: records[0]?.seq ?? 0, prev: records[0]?.prev ?? '', hashes: records.map((r) => r.hash) });
+        post({ type: 'appended', id: msg.id, ...db.append(key, unpack(msg.packed)) });
       } catch (err) {
         post({ type: 'failed', id: msg.id, error: errorOf(err) });
       }
