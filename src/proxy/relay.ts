@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BackendCode } from '../protocol/codes.js';
 import type { TransactionStatus } from '../protocol/codes.js';
-import { errorResponse } from '../protocol/encode-backend.js';
+import { errorResponse, parameterStatus } from '../protocol/encode-backend.js';
 import { parse as parseMessage, query as queryMessage } from '../protocol/encode-frontend.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { Frame, FrameReader } from '../protocol/frame-reader.js';
@@ -382,6 +382,11 @@ export class Relay {
         break;
       case BackendCode.ParameterStatus:
         if (!this.#settingAllowed(frame.payload)) return;
+        if (frame.payload.toString('utf8', 0, frame.payload.indexOf(0)) === 'session_authorization') {
+          // The upstream role's name is Parapet's secret; the client sees its own actor name.
+          this.#o.client.write(parameterStatus('session_authorization', this.#o.actor.name));
+          return;
+        }
         break;
     }
     const step = this.#tracker.onMessage(frame.code, detail);

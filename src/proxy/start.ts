@@ -41,6 +41,8 @@ export interface StartOptions {
 
 export interface RunningProxy {
   server: ProxyServer;
+  /** The audit trail the proxy writes (other doors in the same process may share it). */
+  audit: AuditTrail;
   /** The one line printed when ready: `parapet: ready — postgres://<actor>@host:port/<db>`. */
   readyLine: string;
   /** For the embedded default: how to connect as each sample actor and what to try. */
@@ -97,6 +99,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     };
     const running: RunningProxy = {
       server,
+      audit,
       readyLine: `parapet: ready — ${url(embedded ? 'alice' : firstActor)} (policy ${policyFile})`,
       url,
       async stop() {

@@ -64,6 +64,24 @@ describe('audit records and upstream faults', { skip: !(await postgresReachable(
     }
   });
 
+  test('when the audit trail cannot write, statements are refused (fail closed) and nothing runs', async (t) => {
+    if (!(await needPostgres(t))) return;
+    const proxy = await startProxy({ upstreamUrl: db.url, policyYaml: TEST_POLICY, secrets: SECRETS });
+    const client = new pg.Client(proxy.url('alice', SECRETS.alice));
+    try {
+      await client.connect();
+      await client.query('create table if not exists unaudited (id int)');
+      await proxy.running.audit.close();
+      await assert.rejects(client.query('insert into unaudited values (1)'), (e: pg.DatabaseError) => e.code === '58030' && /proxy\.audit-unavailable/.test(e.detail ?? ''));
+      await assert.rejects(client.query({ text: 'insert into unaudited values ($1)', values: [2] }), (e: pg.DatabaseError) => e.code === '58030');
+      const { adminRows } = await import('./fixtures.js');
+      assert.deepEqual(await adminRows(db.adminUrl, 'select id from unaudited'), []);
+    } finally {
+      await client.end().catch(() => {});
+      await proxy.stop();
+    }
+  });
+
   test('with the upstream down, clients get 08006 promptly; once it is back, sessions work again', async (t) => {
     if (!(await needPostgres(t))) return;
     const relay = new TcpRelay(PG_HOST, PG_PORT);
