@@ -17,7 +17,6 @@ import { loadSecrets } from '../policy/secrets.js';
 import { createVerifier, parseVerifier, type ScramVerifier } from '../protocol/scram.js';
 import { connectUpstream } from '../upstream/connect.js';
 import { checkUpstreamRole } from '../upstream/role-check.js';
-import { analyzeWithFingerprints } from './analysis-shim.js';
 import type { CredentialsPort, ProxyLog } from './ports.js';
 import { startProxyServer, type ProxyServer } from './server.js';
 import { directProvider, embeddedProvider, parseUpstreamUrl, type UpstreamTarget } from './upstream-provider.js';
@@ -65,7 +64,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   for (const warning of loaded.warnings) log.warn(formatIssue(warning));
   const policy = loaded.policy;
   const credentials = loadCredentials(secretsFile, env, new Set(policy.actors.keys()), log);
-  const guard = createGuard({ policy, analyze: analyzeWithFingerprints, ...(config.environment ? { environment: config.environment } : {}) });
+  const guard = createGuard({ policy, ...(config.environment ? { environment: config.environment } : {}) });
 
   let audit: AuditTrail;
   try {
