@@ -27,6 +27,7 @@ import { noStackedStatements } from './no-stacked-statements.js';
 import { noTransactionEscape } from './no-transaction-escape.js';
 import { noTriggerDisable } from './no-trigger-disable.js';
 import { noTruncate } from './no-truncate.js';
+import { noUnknownEffects } from './no-unknown-effects.js';
 import { protectedObjects } from './protected-objects.js';
 import { readOnly } from './read-only.js';
 import { requireReason } from './require-reason.js';
@@ -57,6 +58,7 @@ export const builtinRules = [
   noTransactionEscape,
   noTriggerDisable,
   noTruncate,
+  noUnknownEffects,
   protectedObjects,
   readOnly,
   requireReason,

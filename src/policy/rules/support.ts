@@ -125,3 +125,22 @@ export function nameSet(names: readonly string[]): Set<string> {
 export function kindText(statement: StatementAnalysis): string {
   return statement.kind.replaceAll('-', ' ').toUpperCase();
 }
+
+/** Why a statement is (or may be) more than a read, in a few words. */
+export function whyNotReadOnly(statement: StatementAnalysis): string {
+  const write = effectsOf(statement, 'write')[0];
+  if (write !== undefined) return `it ${writeVerb(write.operation)} ${code(relationText(write.relation))}`;
+  const opaque = effectsOf(statement, 'dynamic-sql').find((d) => d.opaque);
+  if (opaque !== undefined) return 'it runs dynamic SQL whose text cannot be seen before it runs';
+  const functions = effectsOf(statement, 'function');
+  const unknown = functions.find((f) => f.class === 'unknown');
+  if (unknown !== undefined) return `it calls ${unknown.operator === undefined ? code(`${unknown.name}()`) : `operator ${code(unknown.operator)}`}, whose effects are unknown`;
+  const sideEffect = functions.find((f) => f.class !== 'safe');
+  if (sideEffect !== undefined) return `it calls ${code(`${sideEffect.name}()`)}, which changes state`;
+  const execute = effectsOf(statement, 'prepared').find((p) => p.operation === 'execute');
+  if (execute !== undefined) return `it runs prepared statement ${code(execute.name ?? '?')}, whose text is not part of this statement`;
+  const lock = effectsOf(statement, 'lock')[0];
+  if (lock !== undefined) return `it locks ${lock.relations.map((r) => code(relationText(r))).join(', ')} (${code(lock.mode.toUpperCase())})`;
+  if (statement.readOnly === 'unknown') return 'its effects cannot be determined';
+  return `${code(kindText(statement))} changes the database or the session`;
+}
