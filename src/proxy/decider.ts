@@ -7,7 +7,7 @@
  * (`unenforceable-obligation`).
  */
 import type { PgErrorFields } from '../protocol/pg-error.js';
-import { enforceCapabilities } from '../policy/combine.js';
+import { enforceCapabilities, strictest } from '../policy/combine.js';
 import type { Actor, Decision, SessionContext } from '../policy/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
 import { ProxyRule, denialFields, proxyDenial, reviewAsDenial } from './denial.js';
@@ -55,8 +55,10 @@ export class Decider {
       if (judged.decision.action === 'allow') judged.decision = await this.#sessionChecks(judged, session, bound);
       statements.push(judged);
     }
-    const decision = statements.find((s) => s.decision.action !== 'allow')?.decision ?? (result.decision.action !== 'allow' ? result.decision : undefined);
-    if (!decision) return { statements };
+    // The whole message is decided as the guard decides a text: the strictest statement wins and a
+    // refusal names the rules of every statement that blocks.
+    const decision = strictest(statements.map((s) => s.decision));
+    if (decision.action === 'allow') return { statements };
     const review = decision.action === 'review';
     const final = review ? reviewAsDenial(decision) : decision;
     return { statements, refusal: { decision: final, error: denialFields(final, review) } };
