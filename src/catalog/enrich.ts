@@ -84,7 +84,7 @@ function onlySafeUnknowns(statement: StatementAnalysis, findings: FunctionFindin
 }
 
 function findingFor(index: number, effect: FunctionEffect, resolution: FunctionResolution, safe: ReadonlySet<string>): FunctionFinding | undefined {
-  const candidates = resolution.candidates.map((f) => `${f.schema}.${f.name}`);
+  const candidates = [...new Set(resolution.candidates.map((f) => `${f.schema}.${f.name}`))];
   const isSafe = (resolution.candidates.length > 0 && resolution.candidates.filter((f) => !f.builtin).every((f) => safe.has(`${f.schema}.${f.name}`) || safe.has(f.name)));
   const volatility = strictestVolatility(resolution.candidates.filter((f) => !f.builtin).map((f) => f.volatility));
   const base = { statement: index, candidates, safe: isSafe, name: effect.name, ...(volatility ? { volatility } : {}) };
