@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { SAMPLE_STATEMENTS } from '../../src/embedded/welcome.js';
+import { SAMPLE_STATEMENTS, welcomeText } from '../../src/embedded/welcome.js';
 import { sampleFiles } from '../../src/embedded/package-root.js';
 import { createGuard, runPolicyTests } from '../../src/guard/index.js';
 import { loadPolicy } from '../../src/policy/load-policy.js';
-import { enforceCapabilities } from '../../src/policy/combine.js';
+import { enforceCapabilities, type DoorCapabilities } from '../../src/policy/combine.js';
 import { builtinRules } from '../../src/policy/rules/index.js';
 
 function samplePolicy() {
@@ -20,16 +20,33 @@ test('the sample policy passes its own test cases', async () => {
   assert.deepEqual(failures.map((f) => `${f.test.name}: ${f.problems.join('; ')}`), []);
 });
 
-test('every statement the welcome text suggests is decided as the text says', async () => {
+test('every statement the welcome text suggests is decided as the text says, with the obligations it lists', async () => {
   const guard = createGuard({ policy: samplePolicy() });
-  const door = { mask: true, maxResultRows: true, readOnly: true } as const;
+  const fullDoor = { mask: true, maxResultRows: true, readOnly: true } as const;
   for (const statement of SAMPLE_STATEMENTS) {
     const actor = guard.actor(statement.actor);
     assert.ok(actor, statement.actor);
     const { decision } = await guard.evaluate({ sql: statement.sql, actor, session: { door: 'proxy' } });
-    const enforced = enforceCapabilities(decision, door);
-    assert.equal(enforced.action, statement.expect, `${statement.actor}: ${statement.sql} → ${enforced.message}`);
-    for (const rule of statement.rules) assert.ok(enforced.rules.includes(rule), `${statement.sql} names ${rule}: ${enforced.rules}`);
+    const label = `${statement.actor}: ${statement.sql}`;
+    assert.equal(enforceCapabilities(decision, fullDoor).action, statement.expect, `${label} → ${decision.message}`);
+    for (const rule of statement.rules) assert.ok(decision.rules.includes(rule), `${label} names ${rule}: ${decision.rules}`);
+    if (decision.action !== 'allow') continue;
+    const carried = Object.entries(decision.obligations).filter(([, value]) => value !== undefined && value !== false).map(([key]) => key);
+    assert.deepEqual(carried.sort(), [...statement.obligations].sort(), label);
+  }
+});
+
+test('for a door short of some obligations, the welcome text marks exactly the statements it denies', async () => {
+  const guard = createGuard({ policy: samplePolicy() });
+  const doors: DoorCapabilities[] = [{}, { readOnly: true }, { readOnly: true, mask: true }, { mask: ['hash'], maxResultRows: ['error'], readOnly: true }];
+  for (const door of doors) {
+    const lines = welcomeText({ host: '127.0.0.1', port: 1, capabilities: door }).split('\n');
+    for (const statement of SAMPLE_STATEMENTS.filter((s) => s.expect === 'allow')) {
+      const { decision } = await guard.evaluate({ sql: statement.sql, actor: guard.actor(statement.actor)!, session: { door: 'proxy' } });
+      const denied = enforceCapabilities(decision, door).action === 'deny';
+      const note = lines[lines.findIndex((l) => l.includes(statement.sql)) + 1]!;
+      assert.equal(/denied until/.test(note), denied, `${JSON.stringify(door)} ${statement.sql}: ${note}`);
+    }
   }
 });
 

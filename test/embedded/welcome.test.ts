@@ -30,7 +30,7 @@ test('a wildcard listen address is shown as loopback, an IPv6 one in brackets', 
 });
 
 test('the welcome text names the rule of each blocked statement', () => {
-  const text = welcomeText({ host: 'localhost', port: 6543, capabilities: { mask: true, maxResultRows: true } });
+  const text = welcomeText({ host: 'localhost', port: 6543, capabilities: { mask: true, maxResultRows: true, readOnly: true } });
   for (const statement of SAMPLE_STATEMENTS.filter((s) => s.expect === 'deny')) {
     assert.ok(statement.rules.length > 0, statement.sql);
     for (const rule of statement.rules) assert.ok(text.includes(`rule ${rule}`), `${statement.sql} names ${rule}`);
@@ -38,7 +38,7 @@ test('the welcome text names the rule of each blocked statement', () => {
   assert.equal(text.includes('unenforceable-obligation'), false);
 });
 
-test('without masking and row caps the welcome text says the masked statement is denied', () => {
+test('without masking and row caps (the default) the welcome text says the masked statement is denied', () => {
   const text = welcomeText({ host: 'localhost', port: 6543 });
   const masked = SAMPLE_STATEMENTS.find((s) => s.rules.includes('mask-columns'))!;
   const line = text.split('\n').findIndex((l) => l.includes(masked.sql));
