@@ -1,7 +1,7 @@
 import type { RelationName } from '../../sql/types.js';
 import type { DecisionRequest, MaskStyle } from '../types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, effectsOf, factsFor, factsKey } from './support.js';
+import { code, effectsOf, factsFor, factsKey, nameSet } from './support.js';
 
 export type MaskColumnsParams = { tags: string[]; columns: string[]; style: MaskStyle; keep?: number };
 
@@ -20,13 +20,13 @@ const DERIVED_KINDS = new Set(['view', 'materialized-view']);
 
 /** `schema.table.column` names of the masked columns a statement reads from one relation. */
 function maskedColumns(request: DecisionRequest, relation: RelationName, columns: string[] | undefined, params: MaskColumnsParams): string[] {
-  const tags = new Set(params.tags);
+  const tags = nameSet(params.tags);
   const found: string[] = [];
   const facts = factsFor(request, relation);
   for (const f of facts) {
-    if (f.tags.some((t) => tags.has(t))) found.push(`${factsKey(f)}.*`);
+    if (f.tags.some((t) => tags.has(t.toLowerCase()))) found.push(`${factsKey(f)}.*`);
     for (const [column, columnTags] of Object.entries(f.columnTags)) {
-      if (columnTags.some((t) => tags.has(t)) && reads(columns, column)) found.push(`${factsKey(f)}.${column}`);
+      if (columnTags.some((t) => tags.has(t.toLowerCase())) && reads(columns, column)) found.push(`${factsKey(f)}.${column}`);
     }
   }
   // Listed columns: through the facts where the catalog resolved the name, else by the name as written.

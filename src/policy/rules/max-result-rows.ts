@@ -1,6 +1,6 @@
 import type { StatementAnalysis } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { liveEffects } from './support.js';
+import { effectsOf, hasEffect } from './support.js';
 
 export type MaxResultRowsParams = { rows: number; onExceed: 'error' | 'truncate' };
 
@@ -8,9 +8,9 @@ export type MaxResultRowsParams = { rows: number; onExceed: 'error' | 'truncate'
 const ROW_KINDS = new Set(['select', 'show', 'fetch', 'execute', 'explain', 'call', 'copy']);
 
 function returnsRows(statement: StatementAnalysis): boolean {
-  if (liveEffects(statement).some((e) => e.type === 'write' && e.returning === true)) return true;
-  if (liveEffects(statement).some((e) => e.type === 'write' || e.type === 'ddl')) return false;
-  return ROW_KINDS.has(statement.kind) || liveEffects(statement).some((e) => e.type === 'read');
+  if (effectsOf(statement, 'write').some((e) => e.returning === true)) return true;
+  if (hasEffect(statement, 'write', 'ddl')) return false;
+  return ROW_KINDS.has(statement.kind) || hasEffect(statement, 'read');
 }
 
 export const maxResultRows = defineRule({
@@ -46,7 +46,7 @@ export const maxResultRows = defineRule({
   check({ request, params }: RuleContext<MaxResultRowsParams>): RuleMatch[] {
     const { statement } = request;
     if (!returnsRows(statement)) return [];
-    const limited = typeof statement.limit === 'number' && statement.limit <= params.rows && !liveEffects(statement).some((e) => e.type === 'write');
+    const limited = typeof statement.limit === 'number' && statement.limit <= params.rows && !hasEffect(statement, 'write');
     if (limited) return [];
     return [
       {

@@ -73,9 +73,12 @@ export const noConfigChange = defineRule({
   },
   check({ request, params }: RuleContext<NoConfigChangeParams>): RuleMatch[] {
     const allowed = nameSet(params.allow);
+    const configs = effectsOf(request.statement, 'config');
+    const discards = effectsOf(request.statement, 'session').some((s) => s.operation === 'discard-all');
+    if (configs.length === 0 && !discards) return [];
     const hint = params.allow.length > 0 ? `leave the settings as they are; a session may change only ${params.allow.map(code).join(', ')}` : 'leave the settings as they are';
     const matches: RuleMatch[] = [];
-    for (const effect of effectsOf(request.statement, 'config')) {
+    for (const effect of configs) {
       const pinned = pinnedSetting(effect);
       if (pinned !== undefined) {
         matches.push({ message: `${describe(effect)}, which Parapet pins${origin(effect)}`, hint: PINNED_HINT });
@@ -85,7 +88,7 @@ export const noConfigChange = defineRule({
       if (sessionChange && effect.name !== undefined && allowed.has(effect.name)) continue;
       if (sessionChange || WIDE[effect.operation] !== undefined) matches.push({ message: `${describe(effect)}${origin(effect)}`, hint });
     }
-    if (effectsOf(request.statement, 'session').some((s) => s.operation === 'discard-all')) {
+    if (discards) {
       matches.push({ message: 'the statement resets every setting with `DISCARD ALL`', hint });
     }
     return uniqueMatches(matches);

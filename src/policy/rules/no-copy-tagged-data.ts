@@ -1,7 +1,7 @@
 import type { DecisionRequest } from '../types.js';
 import type { RelationName } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, effectsOf, factsFor, factsKey, origin, relationText, uniqueMatches } from './support.js';
+import { code, effectsOf, factsFor, factsKey, nameSet, origin, relationText, uniqueMatches } from './support.js';
 
 export type NoCopyTaggedDataParams = { tags: string[] };
 
@@ -40,7 +40,7 @@ export const noCopyTaggedData = defineRule({
     ],
   },
   check({ request, params }: RuleContext<NoCopyTaggedDataParams>): RuleMatch[] {
-    const watched = new Set(params.tags);
+    const watched = nameSet(params.tags);
     const writes = effectsOf(request.statement, 'write').filter((w) => w.operation !== 'delete' && w.operation !== 'copy-from');
     if (writes.length === 0) return [];
     // Tagged sources the statement reads: `schema.table.column` → its watched tags.
@@ -48,7 +48,7 @@ export const noCopyTaggedData = defineRule({
     for (const read of effectsOf(request.statement, 'read')) {
       for (const facts of factsFor(request, read.relation)) {
         for (const [column, tags] of Object.entries({ '*': facts.tags, ...facts.columnTags })) {
-          const hits = tags.filter((t) => watched.has(t));
+          const hits = tags.filter((t) => watched.has(t.toLowerCase()));
           const readsIt = column === '*' || read.columns === undefined || read.columns.includes('*') || read.columns.includes(column);
           if (hits.length > 0 && readsIt) sources.set(`${factsKey(facts)}.${column}`, hits);
         }

@@ -51,6 +51,8 @@ export const noSensitiveParameters = defineRule({
   },
   check({ request, params }: RuleContext<NoSensitiveParametersParams>): RuleMatch[] {
     const { statement } = request;
+    const sensitive = effectsOf(statement, 'sensitive-parameter');
+    if (sensitive.length === 0) return [];
     const accepted = (concern: string, value: string) =>
       nameSet(params.acceptable[concern] ?? []).has(value.toLowerCase()) && !(concern === 'config' && PINNED.has(value.toLowerCase()));
     // set_config with literal setting names: a parameter there is a value, harmless when every named setting is.
@@ -58,7 +60,7 @@ export const noSensitiveParameters = defineRule({
     const harmlessValues = names.length > 0 && names.every((name) => name !== undefined && accepted('config', name));
     const hint = 'write the value into the statement as a literal so it can be checked';
     const matches: RuleMatch[] = [];
-    for (const effect of effectsOf(statement, 'sensitive-parameter')) {
+    for (const effect of sensitive) {
       if (effect.concern === 'config' && harmlessValues) continue;
       const fn = code(`${effect.function}()`);
       const param = code(`$${effect.parameter}`);

@@ -1,6 +1,6 @@
 import type { FunctionClass, FunctionEffect } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, effectsOf, liveEffects, nameSet, origin, uniqueMatches } from './support.js';
+import { code, effectsOf, hasEffect, nameSet, origin, uniqueMatches } from './support.js';
 
 type Watched = Extract<FunctionClass, 'side-effect' | 'dangerous' | 'unknown'>;
 export type NoSideEffectFunctionsParams = { allow: string[]; classes: Watched[] };
@@ -53,12 +53,12 @@ export const noSideEffectFunctions = defineRule({
   check({ request, params }: RuleContext<NoSideEffectFunctionsParams>): RuleMatch[] {
     const { statement } = request;
     const allowed = nameSet(params.allow);
-    const watched = new Set<FunctionClass>(params.classes);
-    const isRead = !liveEffects(statement).some((e) => e.type === 'write' || e.type === 'ddl');
+    const watched: readonly FunctionClass[] = params.classes;
+    const isRead = !hasEffect(statement, 'write', 'ddl');
     const matches: RuleMatch[] = [];
     for (const effect of effectsOf(statement, 'function')) {
       const why = WHY[effect.class];
-      if (why === undefined || !watched.has(effect.class) || (effect.class !== 'dangerous' && !isRead)) continue;
+      if (why === undefined || !watched.includes(effect.class) || (effect.class !== 'dangerous' && !isRead)) continue;
       if (allowed.has(effect.name) || (effect.schema !== undefined && allowed.has(`${effect.schema}.${effect.name}`))) continue;
       matches.push({
         message: `the statement calls ${called(effect)}, ${why}${origin(effect)}`,

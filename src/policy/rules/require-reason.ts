@@ -1,6 +1,6 @@
 import type { StatementAnalysis } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, kindText, liveEffects } from './support.js';
+import { changesData, code, effectsOf, kindText } from './support.js';
 
 export type RequireReasonParams = { tag: string; minLength: number };
 
@@ -8,9 +8,7 @@ const SERVER_SETTINGS = new Set(['alter-system', 'alter-role-set', 'alter-databa
 
 /** Writes, schema and privilege changes, and server-wide setting changes: what a reviewer later asks "why?" about. */
 function changes(statement: StatementAnalysis): boolean {
-  return liveEffects(statement).some(
-    (e) => e.type === 'write' || e.type === 'ddl' || e.type === 'privilege' || (e.type === 'config' && SERVER_SETTINGS.has(e.operation)),
-  );
+  return changesData(statement) || effectsOf(statement, 'config').some((e) => SERVER_SETTINGS.has(e.operation));
 }
 
 export const requireReason = defineRule({

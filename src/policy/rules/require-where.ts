@@ -46,10 +46,10 @@ export const requireWhere = defineRule({
     ],
   },
   check({ request, params }: RuleContext<RequireWhereParams>): RuleMatch[] {
-    const checked = new Set<WriteOperation>(params.operations);
+    const checked: readonly WriteOperation[] = params.operations;
     const matches: RuleMatch[] = [];
     for (const effect of effectsOf(request.statement, 'write')) {
-      if (!checked.has(effect.operation)) continue;
+      if (!checked.includes(effect.operation)) continue;
       const where = effect.where ?? 'none';
       if (where === 'present') continue;
       const subject = `the ${code(writeKeyword(effect.operation))} on ${code(relationText(effect.relation))}${effect.inCte ? ' in a WITH clause' : ''}${origin(effect)}`;

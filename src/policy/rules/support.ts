@@ -8,18 +8,39 @@ import type { RuleMatch } from '../rule.js';
 
 export type EffectOf<T extends EffectType> = Extract<Effect, { type: T }>;
 
+const NONE: readonly never[] = Object.freeze([]);
+const indexes = new WeakMap<StatementAnalysis, Map<EffectType, Effect[]>>();
+
 /**
- * The statement's effects of one type, in order — without those of a statement under plain EXPLAIN,
- * which is planned, not run. Function calls stay: the planner evaluates immutable calls on constants,
- * and a user function can claim to be immutable.
+ * The statement's effects grouped by type, built once per analysed statement: every rule asks for
+ * a few types, and analyses are shared and never mutated (the analyser's contract). Effects of a
+ * statement under plain EXPLAIN are left out — it is planned, not run — except function calls:
+ * the planner evaluates immutable calls on constants, and a user function can claim to be immutable.
  */
-export function effectsOf<T extends EffectType>(statement: StatementAnalysis, type: T): EffectOf<T>[] {
-  return liveEffects(statement).filter((e): e is EffectOf<T> => e.type === type);
+function indexOf(statement: StatementAnalysis): Map<EffectType, Effect[]> {
+  let index = indexes.get(statement);
+  if (index === undefined) {
+    index = new Map();
+    for (const effect of statement.effects) {
+      if (effect.via === 'explain' && effect.type !== 'function') continue;
+      const list = index.get(effect.type);
+      if (list === undefined) index.set(effect.type, [effect]);
+      else list.push(effect);
+    }
+    indexes.set(statement, index);
+  }
+  return index;
 }
 
-/** Every effect of the statement that can happen when it runs (see {@link effectsOf}). */
-export function liveEffects(statement: StatementAnalysis): Effect[] {
-  return statement.effects.filter((e) => e.via !== 'explain' || e.type === 'function');
+/** The statement's effects of one type, in order (see {@link indexOf} for what is left out). */
+export function effectsOf<T extends EffectType>(statement: StatementAnalysis, type: T): readonly EffectOf<T>[] {
+  return (indexOf(statement).get(type) ?? NONE) as readonly EffectOf<T>[];
+}
+
+/** Whether the statement has an effect of any of these types. */
+export function hasEffect(statement: StatementAnalysis, ...types: EffectType[]): boolean {
+  const index = indexOf(statement);
+  return types.some((type) => index.has(type));
 }
 
 /** User input quoted for a message; a backtick inside it cannot close the quote early. */
@@ -103,6 +124,7 @@ export function factsKey(facts: RelationFacts): string {
 
 /** Drops matches whose message repeats an earlier one (the analyser may report one thing twice, e.g. as a call and as an access). */
 export function uniqueMatches(matches: RuleMatch[]): RuleMatch[] {
+  if (matches.length < 2) return matches;
   const seen = new Set<string>();
   return matches.filter((m) => {
     if (seen.has(m.message)) return false;
@@ -113,12 +135,16 @@ export function uniqueMatches(matches: RuleMatch[]): RuleMatch[] {
 
 /** Whether the statement changes anything: rows, schema, privileges. */
 export function changesData(statement: StatementAnalysis): boolean {
-  return liveEffects(statement).some((e) => e.type === 'write' || e.type === 'ddl' || e.type === 'privilege');
+  return hasEffect(statement, 'write', 'ddl', 'privilege');
 }
 
-/** Lower-cased names in an allow list, for case-insensitive membership tests. */
-export function nameSet(names: readonly string[]): Set<string> {
-  return new Set(names.map((n) => n.toLowerCase()));
+const nameSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** Lower-cased names of an allow list, for case-insensitive membership tests (built once per list). */
+export function nameSet(names: readonly string[]): ReadonlySet<string> {
+  let set = nameSets.get(names);
+  if (set === undefined) nameSets.set(names, (set = new Set(names.map((n) => n.toLowerCase()))));
+  return set;
 }
 
 /** The statement kind as SQL keywords, e.g. `create-table` → `CREATE TABLE`. */
