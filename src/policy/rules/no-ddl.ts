@@ -1,6 +1,6 @@
 import type { DdlOperation } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, ddlVerb, effectsOf, origin, uniqueMatches } from './support.js';
+import { code, ddlVerb, effectsOf, kindWords, origin, uniqueMatches } from './support.js';
 
 export type NoDdlParams = { operations: DdlOperation[]; objectKinds: string[] };
 
@@ -46,7 +46,7 @@ export const noDdl = defineRule({
       if (params.objectKinds.length > 0 && !params.objectKinds.includes(effect.objectKind)) continue;
       const names = effect.names.length > 0 ? ` ${effect.names.map(code).join(', ')}` : '';
       matches.push({
-        message: `the statement ${ddlVerb(effect.operation)} ${effect.objectKind}${names}${origin(effect)}`,
+        message: `the statement ${ddlVerb(effect.operation)} ${kindWords(effect.objectKind)}${names}${origin(effect)}`,
         hint: 'schema changes go through a reviewed migration: commit it to the migrations, or ask for approval',
       });
     }

@@ -1,5 +1,5 @@
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, effectsOf, origin, uniqueMatches } from './support.js';
+import { code, effectsOf, kindWords, origin, uniqueMatches } from './support.js';
 
 export type NoDropParams = { kinds: string[] };
 
@@ -58,7 +58,7 @@ export const noDrop = defineRule({
       } else if (effect.operation === 'drop' && blocked(effect.objectKind)) {
         const cascade = effect.cascade ? ' with CASCADE, which also drops every object that depends on it' : '';
         const names = effect.names.map(code).join(', ');
-        const what = effect.objectKind === 'owned' ? `every object owned by ${names}` : `${effect.objectKind} ${names}`;
+        const what = effect.objectKind === 'owned' ? `every object owned by ${names}` : `${kindWords(effect.objectKind)} ${names}`;
         matches.push({ message: `the statement drops ${what}${cascade}${origin(effect)}`, hint: HINT });
       }
     }

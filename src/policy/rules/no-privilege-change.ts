@@ -1,6 +1,6 @@
 import type { PrivilegeEffect, PrivilegeOperation } from '../../sql/types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, effectsOf, origin, uniqueMatches } from './support.js';
+import { code, effectsOf, kindWords, origin, uniqueMatches } from './support.js';
 
 export type NoPrivilegeChangeParams = Record<string, never>;
 
@@ -20,7 +20,7 @@ const list = (items: string[] | undefined) => (items ?? []).map(code).join(', ')
 /** One sentence per privilege change, from the parts the analysis found. */
 function describe(effect: PrivilegeEffect): string | undefined {
   const targets = list(effect.targets);
-  const kind = effect.objectKind === undefined || effect.objectKind === 'policy' ? '' : `${effect.objectKind} `;
+  const kind = effect.objectKind === undefined || effect.objectKind === 'policy' ? '' : `${kindWords(effect.objectKind)} `;
   switch (effect.operation) {
     case 'grant':
     case 'revoke': {

@@ -1,7 +1,7 @@
 import type { RelationName } from '../../sql/types.js';
 import type { DecisionRequest } from '../types.js';
 import { defineRule, type RuleContext, type RuleMatch } from '../rule.js';
-import { code, ddlVerb, effectsOf, factsFor, origin, relationText, uniqueMatches, writeVerb } from './support.js';
+import { code, ddlVerb, effectsOf, factsFor, kindWords, origin, relationText, uniqueMatches, writeVerb } from './support.js';
 
 export type ProtectedObjectsParams = { objects: string[] };
 
@@ -87,7 +87,7 @@ export const protectedObjects = defineRule({
       for (const relation of relations.filter((r) => isProtected(request, r, patterns))) {
         // An index, trigger or policy names its own object but changes the table it is on.
         const own = effect.relation === undefined || effect.names.some((n) => n === relationText(relation));
-        const what = own ? `${effect.objectKind} ${code(relationText(relation))}` : `${effect.objectKind} ${effect.names.map(code).join(', ')} on ${code(relationText(relation))}`;
+        const what = own ? `${kindWords(effect.objectKind)} ${code(relationText(relation))}` : `${kindWords(effect.objectKind)} ${effect.names.map(code).join(', ')} on ${code(relationText(relation))}`;
         matches.push({ message: `the statement ${ddlVerb(effect.operation)} ${own ? 'protected ' : ''}${what}${own ? '' : ', a protected table'}${origin(effect)}`, hint: HINT });
       }
     }

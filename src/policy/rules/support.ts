@@ -94,6 +94,11 @@ const DDL_VERBS: Record<DdlOperation, string> = {
   other: 'changes',
 };
 
+/** An object kind in words: `materialized-view` → `materialized view`. */
+export function kindWords(objectKind: string): string {
+  return objectKind.replaceAll('-', ' ');
+}
+
 /** `creates`, `alters`, `drops a column of`, … for a DDL operation. */
 export function ddlVerb(operation: DdlOperation): string {
   return DDL_VERBS[operation];
