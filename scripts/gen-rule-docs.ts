@@ -68,9 +68,11 @@ function parametersSection(rule: RuleDefinition): string[] {
   ];
 }
 
+/** A policy entry for the rule: its defaults, with the first match example's parameters when it has some (a freeze window, say). */
 function configSnippet(rule: RuleDefinition): string {
   const entry: Record<string, unknown> = { rule: rule.id, action: rule.defaultAction };
-  if (Object.keys(rule.defaults as object).length > 0) entry.params = rule.defaults;
+  const params = { ...(rule.defaults as object), ...rule.examples.match[0]?.params };
+  if (Object.keys(params).length > 0) entry.params = params;
   return stringify({ rules: [entry] }).trimEnd();
 }
 
