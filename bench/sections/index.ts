@@ -4,5 +4,6 @@
  */
 import type { BenchSection } from '../section.js';
 import { analysisSection } from './analysis.js';
+import { decideSection } from './decide.js';
 
-export const sections: readonly BenchSection[] = [analysisSection];
+export const sections: readonly BenchSection[] = [analysisSection, decideSection];

@@ -69,7 +69,7 @@ const ENGINE_DESCRIPTIONS: Record<string, string> = {
   [EngineRule.analysis]: 'The statement could not be parsed or analysed',
   [EngineRule.pipeline]: 'The guard pipeline could not gather the facts a decision needs',
   [EngineRule.unenforceable]: 'The entry point cannot enforce an obligation the policy requires',
-  [EngineRule.readOnlySession]: 'A read-only session ran a statement that writes or may write',
+  [EngineRule.readOnlySession]: 'A read-only session cannot run a statement whose effects are unknown',
   [EngineRule.database]: 'The actor may not connect to this database',
   [EngineRule.startup]: 'A startup parameter that cannot be allowed',
 };

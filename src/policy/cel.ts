@@ -48,10 +48,19 @@ class CelSession {
 
 const WHERE_ORDER = ['none', 'tautology', 'present'] as const;
 
+/**
+ * A statement's CEL view depends on the analysis alone, which is immutable and shared by the
+ * analysis cache: each view is built once per statement and its derived lists once per view.
+ */
 class CelStatement {
   readonly #s: StatementAnalysis;
   #reads?: string[];
   #writes?: string[];
+  #effectTypes?: string[];
+  #writeOperations?: string[];
+  #ddlOperations?: string[];
+  #functions?: string[];
+  #where?: string;
   constructor(statement: StatementAnalysis) {
     this.#s = statement;
   }
@@ -78,7 +87,7 @@ class CelStatement {
     return this.#s.effects;
   }
   get effectTypes(): string[] {
-    return unique(this.#s.effects.map((e) => e.type));
+    return (this.#effectTypes ??= unique(this.#s.effects.map((e) => e.type)));
   }
   get reads(): string[] {
     return (this.#reads ??= relationKeys(this.#s.effects, 'read'));
@@ -87,16 +96,19 @@ class CelStatement {
     return (this.#writes ??= relationKeys(this.#s.effects, 'write'));
   }
   get writeOperations(): string[] {
-    return unique(this.#s.effects.flatMap((e) => (e.type === 'write' ? [e.operation] : [])));
+    return (this.#writeOperations ??= unique(this.#s.effects.flatMap((e) => (e.type === 'write' ? [e.operation] : []))));
   }
   get ddlOperations(): string[] {
-    return unique(this.#s.effects.flatMap((e) => (e.type === 'ddl' ? [e.operation] : [])));
+    return (this.#ddlOperations ??= unique(this.#s.effects.flatMap((e) => (e.type === 'ddl' ? [e.operation] : []))));
   }
   get functions(): string[] {
-    return unique(this.#s.effects.flatMap((e) => (e.type === 'function' ? [e.name] : [])));
+    return (this.#functions ??= unique(this.#s.effects.flatMap((e) => (e.type === 'function' ? [e.name] : []))));
   }
   /** The weakest WHERE among the statement's writes: `none`, `tautology`, `present`, or `` without one. */
   get where(): string {
+    return (this.#where ??= this.#weakestWhere());
+  }
+  #weakestWhere(): string {
     let weakest = '';
     for (const e of this.#s.effects) {
       if (e.type !== 'write' || e.where === undefined) continue;
@@ -176,8 +188,9 @@ class CelImpact {
   }
 }
 
-/** Actors are stable objects (from the policy), so their CEL view is built once each. */
+/** Actors (from the policy) and analyses (from the analysis cache) are long-lived: views are built once each. */
 const actorViews = new WeakMap<Actor, CelActor>();
+const statementViews = new WeakMap<StatementAnalysis, CelStatement>();
 
 /** The variables a condition sees; each built on first use, once per request. */
 export class RequestContext {
@@ -201,7 +214,13 @@ export class RequestContext {
     return (this.#session ??= new CelSession(this.#request.session));
   }
   get statement(): CelStatement {
-    return (this.#statement ??= new CelStatement(this.#request.statement));
+    if (!this.#statement) {
+      const statement = this.#request.statement;
+      let view = statementViews.get(statement);
+      if (!view) statementViews.set(statement, (view = new CelStatement(statement)));
+      this.#statement = view;
+    }
+    return this.#statement;
   }
   get relations(): Record<string, CelRelation> {
     if (!this.#relations) {

@@ -17,12 +17,20 @@ export const DENIED_SQLSTATE = '42501';
 const SYNTAX_ERROR = '42601';
 
 /** One rule's contribution, before precedence picks the outcome. */
-interface Contribution extends DecisionReason {
-  sqlstate?: string;
-  obligations?: Obligations;
+interface Contribution {
+  rule: string;
+  action: Action;
+  message: string;
+  hint: string | undefined;
+  sqlstate: string | undefined;
+  obligations: Obligations | undefined;
   grants: boolean;
   /** Standing obligations of a rule in scope: not a match, so not listed among the reasons. */
-  standing?: true;
+  standing: boolean;
+}
+
+function contribution(rule: string, action: Action, message: string, hint?: string, sqlstate?: string, obligations?: Obligations, grants = false, standing = false): Contribution {
+  return { rule, action, message, hint, sqlstate, obligations, grants, standing };
 }
 
 export function decide(request: DecisionRequest, policy: Policy): Decision {
@@ -42,55 +50,41 @@ export function decide(request: DecisionRequest, policy: Policy): Decision {
       if (rule.definition) runBuiltin(rule, request, contributions);
       else contributions.push(customContribution(rule));
     } catch (error) {
-      const text = `rule \`${rule.id}\` failed: ${errorText(error)}`;
-      errors.push(text);
-      contributions.push({
-        rule: rule.id,
-        action: policy.fail,
-        message: `rule \`${rule.id}\` could not be evaluated, so the statement is ${policy.fail === 'deny' ? 'denied' : 'held for review'} (fail closed)`,
-        hint: 'the cause is in the decision’s errors; fix the policy or the request it cannot judge',
-        grants: false,
-      });
+      errors.push(`rule \`${rule.id}\` failed: ${errorText(error)}`);
+      contributions.push(
+        contribution(
+          rule.id,
+          policy.fail,
+          `rule \`${rule.id}\` could not be evaluated, so the statement is ${policy.fail === 'deny' ? 'denied' : 'held for review'} (fail closed)`,
+          'the cause is in the decision’s errors; fix the policy or the request it cannot judge',
+        ),
+      );
     }
   }
   return outcome(request, policy, contributions, errors);
 }
 
 function runBuiltin(rule: CompiledRule, request: DecisionRequest, into: Contribution[]): void {
-  const definition = rule.definition!;
-  for (const match of definition.check({ request, params: rule.params })) {
+  for (const match of rule.definition!.check({ request, params: rule.params })) {
     const obligations = match.obligations && rule.obligations ? mergeObligations({ ...match.obligations }, rule.obligations) : (match.obligations ?? rule.obligations);
-    into.push({
-      rule: rule.id,
-      action: match.action ?? rule.action,
-      message: rule.message ?? match.message,
-      ...hintOf(rule.hint ?? match.hint),
-      ...sqlstateOf(match.sqlstate ?? rule.sqlstate),
-      ...(obligations ? { obligations } : {}),
-      grants: false,
-    });
+    into.push(contribution(rule.id, match.action ?? rule.action, rule.message ?? match.message, rule.hint ?? match.hint, match.sqlstate ?? rule.sqlstate, obligations));
   }
   // Standing obligations hold for every statement in the rule's scope, matched or not.
-  const standing = definition.standingObligations?.(rule.params);
-  if (standing && hasObligations(standing)) into.push({ rule: rule.id, action: 'allow', message: '', obligations: standing, grants: false, standing: true });
+  if (rule.standing) into.push(contribution(rule.id, 'allow', '', undefined, undefined, rule.standing, false, true));
 }
 
 function customContribution(rule: CompiledRule): Contribution {
-  const verb = { allow: 'allowed', deny: 'denied', review: 'held for review' }[rule.action];
-  return {
-    rule: rule.id,
-    action: rule.action,
-    message: rule.message ?? `${verb} by rule \`${rule.id}\``,
-    ...hintOf(rule.hint ?? (rule.action === 'review' ? 'a person must approve this statement before it runs' : undefined)),
-    ...sqlstateOf(rule.sqlstate),
-    ...(rule.obligations ? { obligations: rule.obligations } : {}),
-    grants: rule.grants,
-  };
+  const verb = VERBS[rule.action];
+  const hint = rule.hint ?? (rule.action === 'review' ? REVIEW_HINT : undefined);
+  return contribution(rule.id, rule.action, rule.message ?? `${verb} by rule \`${rule.id}\``, hint, rule.sqlstate, rule.obligations, rule.grants);
 }
+
+const VERBS: Record<Action, string> = { allow: 'allowed', deny: 'denied', review: 'held for review' };
+const REVIEW_HINT = 'a person must approve this statement before it runs';
 
 function outcome(request: DecisionRequest, policy: Policy, contributions: Contribution[], errors: string[]): Decision {
   const reasons: DecisionReason[] = [];
-  for (const { rule, action, message, hint, standing } of contributions) if (!standing) reasons.push({ rule, action, message, ...hintOf(hint) });
+  for (const c of contributions) if (!c.standing) reasons.push(reasonOf(c));
   const blocking = pick(contributions, 'deny') ?? pick(contributions, 'review');
   if (blocking) return blocked(blocking, reasons, errors);
 
@@ -98,18 +92,18 @@ function outcome(request: DecisionRequest, policy: Policy, contributions: Contri
   const baseline = policy.defaults[request.actor.kind];
   if (baseline !== 'allow' && !allowing.some((c) => c.grants)) {
     const actor = `${request.actor.kind} \`${request.actor.name}\``;
-    const reason: Contribution =
+    const reason =
       baseline === 'deny'
-        ? { rule: EngineRule.baseline, action: 'deny', message: `no rule allows this statement for ${actor}`, hint: 'ask a policy owner for a rule that allows it', grants: false }
-        : { rule: EngineRule.baseline, action: 'review', message: `statements of ${actor} need approval`, hint: 'a person must approve this statement before it runs', grants: false };
-    return blocked([reason], [...reasons, reason], errors);
+        ? contribution(EngineRule.baseline, 'deny', `no rule allows this statement for ${actor}`, 'ask a policy owner for a rule that allows it')
+        : contribution(EngineRule.baseline, 'review', `statements of ${actor} need approval`, REVIEW_HINT);
+    return blocked([reason], [...reasons, reasonOf(reason)], errors);
   }
 
   const obligations: Obligations = {};
   for (const c of allowing) if (c.obligations) mergeObligations(obligations, c.obligations);
   const readOnly = request.statement.readOnly;
   if (readOnly === true) delete obligations.maxAffectedRows; // nothing to count
-  if (obligations.readOnly && readOnly !== true) return readOnlyViolation(policy, readOnly, reasons, errors);
+  if (obligations.readOnly && readOnly === 'unknown') return unknownInReadOnlySession(policy, reasons, errors);
 
   const rules = unique(allowing.filter((c) => c.grants || c.obligations).map((c) => c.rule));
   return {
@@ -129,7 +123,7 @@ function blocked(contributions: Contribution[], reasons: DecisionReason[], error
     action: first.action,
     rules: unique(contributions.map((c) => c.rule)),
     message: first.message,
-    ...hintOf(first.hint ?? (first.action === 'review' ? 'a person must approve this statement before it runs' : undefined)),
+    ...hintOf(first.hint ?? (first.action === 'review' ? REVIEW_HINT : undefined)),
     sqlstate: first.sqlstate ?? DENIED_SQLSTATE,
     obligations: {},
     reasons,
@@ -137,20 +131,19 @@ function blocked(contributions: Contribution[], reasons: DecisionReason[], error
   };
 }
 
-/** A read-only session obligation on a statement that writes, or may: deny, or fail closed when unknown. */
-function readOnlyViolation(policy: Policy, readOnly: false | 'unknown', reasons: DecisionReason[], errors: string[]): Decision {
-  const reason: Contribution =
-    readOnly === false
-      ? { rule: EngineRule.readOnlySession, action: 'deny', message: 'this session is read-only and the statement writes', hint: 'run only statements that read (SELECT, SHOW, EXPLAIN)', grants: false }
-      : {
-          rule: EngineRule.readOnlySession,
-          action: policy.fail,
-          message: 'this session is read-only and it cannot be known whether the statement writes',
-          hint: 'avoid dynamic SQL and functions whose effects are not known',
-          grants: false,
-        };
-  const allErrors = readOnly === 'unknown' ? [...errors, 'the statement’s read-only state is unknown and the session must be read-only'] : errors;
-  return blocked([reason], [...reasons, reason], allErrors);
+/**
+ * A read-only session obligation on a statement whose effects cannot be known: a read-only
+ * transaction stops writes, not everything (network calls, locks, signals), so fail closed. Which
+ * known statements a read-only actor may run is the rules' call (the `read-only` rule).
+ */
+function unknownInReadOnlySession(policy: Policy, reasons: DecisionReason[], errors: string[]): Decision {
+  const reason = contribution(
+    EngineRule.readOnlySession,
+    policy.fail,
+    'this session is read-only and it cannot be known what the statement does',
+    'avoid dynamic SQL and functions whose effects are not known',
+  );
+  return blocked([reason], [...reasons, reasonOf(reason)], [...errors, 'the statement’s read-only state is unknown and the session must be read-only']);
 }
 
 function analysisFailure(error: AnalysisError, policy: Policy): Decision {
@@ -186,13 +179,14 @@ function obligationNames(o: Obligations): string {
   return names.join(', ');
 }
 
+function reasonOf(c: Contribution): DecisionReason {
+  return c.hint === undefined ? { rule: c.rule, action: c.action, message: c.message } : { rule: c.rule, action: c.action, message: c.message, hint: c.hint };
+}
+
 function hintOf(hint: string | undefined): { hint?: string } {
   return hint === undefined ? {} : { hint };
 }
 
-function sqlstateOf(sqlstate: string | undefined): { sqlstate?: string } {
-  return sqlstate === undefined ? {} : { sqlstate };
-}
 
 function unique(values: string[]): string[] {
   return values.length < 2 ? values : [...new Set(values)];

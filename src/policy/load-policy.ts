@@ -5,6 +5,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import { compileCondition } from './cel.js';
+import { hasObligations } from './obligations.js';
 import { PolicyErrorCode, type PolicyIssue } from './errors.js';
 import { RESERVED_RULE_IDS, type CompiledRule, type Policy, type PolicyTestCase, type Scope } from './policy.js';
 import type { RuleDefinition } from './rule.js';
@@ -185,6 +186,8 @@ class PolicyCompiler {
       return undefined;
     }
     const params = { ...(definition.defaults as object), ...entry.params };
+    const standing = this.#standing(definition, params, path);
+    if (standing === null) return undefined;
     const when = entry.when !== undefined ? this.#condition(entry.when, [...path, 'when']) : undefined;
     if (entry.when !== undefined && !when) return undefined;
     return {
@@ -194,10 +197,21 @@ class PolicyCompiler {
       params,
       ...(when ? { when } : {}),
       grants: false,
+      ...(standing && hasObligations(standing) ? { standing } : {}),
       ...this.#texts(entry),
       ...this.#obligations(entry, path),
       ...(definition.needsImpact ? { needsImpact: (request) => definition.needsImpact!(request, params) } : {}),
     };
+  }
+
+  /** Standing obligations depend on the parameters only: computed once. A rule that throws here fails the load. */
+  #standing(definition: RuleDefinition<any>, params: unknown, path: DataPath): Obligations | undefined | null {
+    try {
+      return definition.standingObligations?.(params);
+    } catch (error) {
+      this.#error(PolicyErrorCode.ruleParams, [...path, 'rule'], `rule \`${definition.id}\` cannot work with these parameters: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
   }
 
   #custom(entry: RawRule, path: DataPath, seen: Set<string>): Omit<CompiledRule, 'index' | 'scope'> | undefined {

@@ -32,7 +32,7 @@ export function mergeObligations(into: Obligations, next: Obligations): Obligati
         }
       : { ...b };
   }
-  if (next.mask?.length) into.mask = combineMasks([...(into.mask ?? []), ...next.mask]);
+  if (next.mask?.length) into.mask = into.mask?.length ? combineMasks([...into.mask, ...next.mask]) : next.mask.map((m) => ({ ...m }));
   return into;
 }
 

@@ -16,7 +16,7 @@ export const EngineRule = {
   pipeline: 'guard-error',
   /** The door cannot honour an obligation the decision carries. */
   unenforceable: 'unenforceable-obligation',
-  /** A read-only session obligation on a statement that writes or may write. */
+  /** A read-only session obligation on a statement whose effects cannot be known. */
   readOnlySession: 'read-only-session',
   /** The actor may not connect to this database. */
   database: 'database-not-allowed',
@@ -53,6 +53,8 @@ export interface CompiledRule {
   hint?: string;
   sqlstate?: string;
   obligations?: Obligations;
+  /** A built-in rule's standing obligations (see `RuleDefinition.standingObligations`), computed at load. */
+  standing?: Obligations;
   /** Whether the rule wants an impact figure for this request (asked before deciding). */
   needsImpact?: (request: DecisionRequest) => boolean;
   scope: Scope;

@@ -37,14 +37,16 @@ test('options are split like the backend does, with backslash escapes', () => {
 });
 
 test('a harmless startup setting is allowed', async () => {
-  const d = await guard.decideConnect(bot, 'app', { user: 'bot', database: 'app', application_name: 'psql', options: '-c statement_timeout=5s' });
+  const d = await guard.decideConnect(bot, 'app', { user: 'bot', database: 'app', application_name: 'psql', options: '-c extra_float_digits=3' });
   assert.equal(d.action, 'allow', d.message);
 });
 
 test('a setting in options is decided like the SET it stands for', async () => {
   const d = await guard.decideConnect(bot, 'app', { user: 'bot', options: '-c search_path=evil,public' });
+  const set = await guard.evaluate({ sql: "SET search_path TO 'evil,public'", actor: bot, session: { database: 'app' } });
   assert.equal(d.action, 'deny');
-  assert.deepEqual(d.rules, ['no-config-change']);
+  assert.deepEqual([d.action, d.rules], [set.decision.action, set.decision.rules]);
+  assert.ok(d.rules.includes('no-config-change'));
   const human = await guard.decideConnect(alice, 'app', { user: 'alice', options: '-c search_path=app' });
   assert.equal(human.action, 'allow');
 });

@@ -71,7 +71,7 @@ test('check: without --actor the default policy decides as the most restricted a
   const report = JSON.parse(stdout);
   assert.equal(report.decision, 'deny');
   assert.deepEqual(report.statements.map((s: { decision: string }) => s.decision), ['allow', 'deny']);
-  assert.deepEqual(report.statements[1].rules, ['no-drop']);
+  assert.deepEqual(report.statements[1].rules, ['no-drop', 'read-only']);
   assert.equal(typeof report.statements[1].hint, 'string');
 });
 
@@ -89,7 +89,8 @@ test('check: a review exits 1 as well', () => {
 
 test('check: SARIF gives file and line per statement', () => {
   const migration = file('001.sql', '-- migration\nCREATE TABLE a (id int);\n\n  DROP TABLE b;\nDELETE FROM c;\n');
-  const { code, stdout } = parapet('check', '--format', 'sarif', migration);
+  const policy = file('sarif-policy.yaml', 'defaults: { agent: allow, pipeline: allow }\nrules:\n  - rule: no-drop\n  - rule: require-where\n');
+  const { code, stdout } = parapet('check', '--policy', policy, '--format', 'sarif', migration);
   assert.equal(code, 1);
   const sarif = JSON.parse(stdout);
   assert.equal(sarif.version, '2.1.0');
