@@ -1,0 +1,111 @@
+/**
+ * The guard's `ImpactPort` for one client session: how many rows a write would touch, as the
+ * actor's policy asks — a planner estimate, or an exact count from running it (see exact-run.ts).
+ *
+ * Exact mode runs the client's message during the decision and leaves it pending: the door takes
+ * the pending run (`takePending`) after deciding and keeps it (allow) or discards it (anything
+ * else), then sends the frames it returns instead of forwarding the message. Before running, the
+ * `precheck` asks whether anything but the size would block the statement: a statement other rules
+ * deny is never run, not even inside a savepoint.
+ */
+import { createGuard } from '../guard/guard.js';
+import type { GuardOptions, ImpactPort } from '../guard/types.js';
+import type { Policy } from '../policy/policy.js';
+import type { Actor, ImpactFigure, SessionContext } from '../policy/types.js';
+import type { StatementAnalysis } from '../sql/types.js';
+import type { LiveCatalog } from '../catalog/live-catalog.js';
+import { estimateWrite, type SessionRunner } from './estimate.js';
+import { exactRefusal, type MessageShape } from './exact-plan.js';
+import { runExact, type ExactRun, type LentConnection } from './exact-run.js';
+
+export interface ExactSupport {
+  /** The client message being decided: its shape, and its bytes (a simple Query). */
+  message(): (MessageShape & { bytes?: Buffer }) | undefined;
+  /** Runs `work` on the session's upstream connection once nothing else is in flight on it. */
+  lend<T>(work: (conn: LentConnection) => Promise<T>): Promise<T>;
+  /** Whether the statement would be allowed if its size were within every limit (see `hypotheticalCheck`). */
+  precheck?(statement: StatementAnalysis, session: SessionContext): Promise<boolean>;
+}
+
+export interface SessionImpactOptions {
+  catalog: LiveCatalog;
+  runner: SessionRunner;
+  /** The figure the policy asks for (see `impactModeFor`). */
+  mode: 'estimate' | 'exact';
+  /** Most rows a kept exact run may return to hold (RETURNING); defaults to the absolute limit or 10000. */
+  holdRows?: number;
+  exact?: ExactSupport;
+  /** Bound values of the message being decided (extended protocol), for planning `$n` statements. */
+  parameters?(): readonly (string | null)[] | undefined;
+}
+
+export interface SessionImpact extends ImpactPort {
+  /** The exact run left pending by the last `measure`, handed over once. */
+  takePending(): ExactRun | undefined;
+}
+
+export function sessionImpact(options: SessionImpactOptions): SessionImpact {
+  let pending: ExactRun | undefined;
+  return {
+    async measure(statement, session) {
+      if (options.mode === 'estimate' || !options.exact) {
+        return estimateWrite(statement, session, options, options.parameters?.());
+      }
+      return measureExact(statement, session, options, options.exact, (run) => (pending = run));
+    },
+    takePending() {
+      const run = pending;
+      pending = undefined;
+      return run;
+    },
+  };
+}
+
+async function measureExact(statement: StatementAnalysis, session: SessionContext, options: SessionImpactOptions, exact: ExactSupport, leave: (run: ExactRun) => void): Promise<ImpactFigure> {
+  const unknown = (error: string): ImpactFigure => ({ rows: 'unknown', mode: 'exact', error });
+  const message = exact.message();
+  const snapshot = await options.catalog.snapshot();
+  const foreign = statement.effects.flatMap((e) => {
+    if (e.type !== 'write') return [];
+    const relation = [...snapshot.relations.values()].find((r) => r.name === e.relation.name && (e.relation.schema === undefined || r.schema === e.relation.schema));
+    return relation?.kind === 'foreign-table' ? [`${relation.schema}.${relation.name}`] : [];
+  });
+  const refusal = exactRefusal(statement, session, message, foreign);
+  if (refusal) return unknown(refusal);
+  if (!message?.bytes) return unknown('the message to run is not available');
+  if (exact.precheck && !(await exact.precheck(statement, session))) return unknown('not run: the statement is blocked whatever its size');
+
+  // The size estimate decides nothing here, but gives the table size for percentages and whether
+  // every changed row must be counted (hazards, writable CTEs).
+  const planned = await estimateWrite(statement, session, options);
+  const writes = statement.effects.filter((e) => e.type === 'write' && e.deferred === undefined);
+  const countAll = planned.rows === 'unknown' || writes.length > 1 || writes.some((e) => e.type === 'write' && e.inCte);
+  const status = session.transaction === 'in-transaction' ? 'T' : 'I';
+  const run = await exact.lend((conn) => runExact(conn, { message: message.bytes!, status, countAll, holdRows: options.holdRows ?? 10_000 }));
+  leave(run);
+  if (run.failed) return unknown(`the statement failed (SQLSTATE ${run.failed.code})`);
+  if (run.overflowed) return unknown('it returned more rows than parapet holds before the count is known');
+  if (run.rows === undefined) return unknown('the row count could not be read');
+  return { rows: run.rows, mode: 'exact', ...(planned.tableRows !== undefined ? { tableRows: planned.tableRows } : {}) };
+}
+
+/** The impact mode the actor's `max-affected-rows` rules ask for: exact if any does. */
+export function impactModeFor(policy: Policy, actor: Actor, environment: string): 'estimate' | 'exact' {
+  for (const rule of policy.rulesFor(actor, environment)) {
+    if (rule.definition?.id === 'max-affected-rows' && (rule.params as { mode?: string }).mode === 'exact') return 'exact';
+  }
+  return 'estimate';
+}
+
+/**
+ * A `precheck` for exact mode: decides the statement as if its size were within every limit (0
+ * rows), through a guard built like the session's. `false` means other rules block it anyway, so it
+ * must not run.
+ */
+export function hypotheticalCheck(guardOptions: Omit<GuardOptions, 'impact'>, actor: Actor): NonNullable<ExactSupport['precheck']> {
+  const guard = createGuard({ ...guardOptions, impact: { measure: async () => ({ rows: 0, mode: 'exact', tableRows: Number.MAX_SAFE_INTEGER }) } });
+  return async (statement, session) => {
+    const { decision } = await guard.evaluate({ sql: statement.sql, analysis: { statements: [{ ...statement, index: 0 }] }, actor, session });
+    return decision.action === 'allow';
+  };
+}
