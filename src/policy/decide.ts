@@ -99,22 +99,32 @@ function outcome(request: DecisionRequest, policy: Policy, contributions: Contri
     return blocked([reason], [...reasons, reasonOf(reason)], errors);
   }
 
-  const obligations: Obligations = {};
-  for (const c of allowing) if (c.obligations) mergeObligations(obligations, c.obligations);
   const readOnly = request.statement.readOnly;
-  if (readOnly === true) delete obligations.maxAffectedRows; // nothing to count
+  const obligations: Obligations = {};
+  const rules: string[] = [];
+  for (const c of allowing) {
+    const own = c.obligations && applicable(c.obligations, readOnly);
+    if (own) mergeObligations(obligations, own);
+    if (c.grants || own) rules.push(c.rule);
+  }
   if (obligations.readOnly && readOnly === 'unknown') return unknownInReadOnlySession(policy, reasons, errors);
 
-  const rules = unique(allowing.filter((c) => c.grants || c.obligations).map((c) => c.rule));
   return {
     action: 'allow',
-    rules: rules.length ? rules : [EngineRule.baseline],
+    rules: rules.length ? unique(rules) : [EngineRule.baseline],
     message: hasObligations(obligations) ? `allowed with obligations (${obligationNames(obligations)})` : 'allowed',
     obligations,
     reasons,
     errors,
     ...(request.impact ? { impact: request.impact } : {}),
   };
+}
+
+/** The obligations that mean something for this statement (an affected-row limit does not for a read); undefined when none. */
+function applicable(obligations: Obligations, readOnly: DecisionRequest['statement']['readOnly']): Obligations | undefined {
+  if (readOnly !== true || !obligations.maxAffectedRows) return hasObligations(obligations) ? obligations : undefined;
+  const { maxAffectedRows: _nothingToCount, ...rest } = obligations;
+  return hasObligations(rest) ? rest : undefined;
 }
 
 function blocked(contributions: Contribution[], reasons: DecisionReason[], errors: string[]): Decision {
