@@ -27,8 +27,10 @@ export type ProtocolErrorCode =
   | 'invalid-value'
   /** A SCRAM message that does not follow RFC 5802. */
   | 'scram-malformed'
-  /** A SCRAM feature Parapet does not offer (channel binding, authorization identity). */
-  | 'scram-unsupported';
+  /** A SCRAM feature Parapet does not offer (authorization identity, extensions, an unknown channel-binding type). */
+  | 'scram-unsupported'
+  /** A channel-binding mismatch: a downgrade from SCRAM-SHA-256-PLUS, or binding data of another TLS channel. */
+  | 'scram-channel-binding';
 
 const SQLSTATE: Record<ProtocolErrorCode, string> = {
   'bad-length': '08P01',
@@ -42,6 +44,7 @@ const SQLSTATE: Record<ProtocolErrorCode, string> = {
   'invalid-value': 'XX000',
   'scram-malformed': '08P01',
   'scram-unsupported': '08P01',
+  'scram-channel-binding': '08P01',
 };
 
 /** A wire-level failure. `sqlstate` is what PostgreSQL reports for the same fault. */

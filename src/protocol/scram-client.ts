@@ -1,17 +1,24 @@
 /**
- * The client side of SCRAM-SHA-256, for Parapet logging in to the upstream server. Like libpq it sends
- * an empty user name (the server uses the startup packet's) and no channel binding (`n,,`).
+ * The client side of SCRAM-SHA-256 and SCRAM-SHA-256-PLUS, for Parapet logging in to the upstream
+ * server. Like libpq it sends an empty user name (the server uses the startup packet's); it binds to
+ * the TLS channel (`p=tls-server-end-point`) when given the binding data, says `y` on TLS without it
+ * (so a server that could bind detects a downgrade) and `n` without TLS.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError } from './errors.js';
-import { decodeBase64, deriveKeys, hmac, isPrintableNonce, parseAttributes, saltedPassword, scramText, xor } from './scram-primitives.js';
+import { SCRAM_SHA_256, SCRAM_SHA_256_PLUS, TLS_SERVER_END_POINT, decodeBase64, deriveKeys, hmac, isPrintableNonce, parseAttributes, saltedPassword, scramText, xor } from './scram-primitives.js';
 
 /** A server may not make Parapet spend more than this on key derivation (about a second). */
 export const MAX_CLIENT_ITERATIONS = 1_000_000;
 
-const GS2_HEADER = 'n,,';
-
 export interface ScramClientOptions {
+  /**
+   * `tls-server-end-point` data of the TLS connection (the hash of the server's certificate): the
+   * exchange becomes SCRAM-SHA-256-PLUS, bound to this channel.
+   */
+  channelBinding?: Buffer | undefined;
+  /** On TLS but not binding (the server offered no PLUS): send `y` rather than `n`. */
+  onTls?: boolean;
   /** Client nonce; 18 random bytes in base64 by default. Tests pin it. */
   nonce?: string;
   /** User name to put in `n=`; empty by default (PostgreSQL ignores it). */
@@ -28,6 +35,8 @@ export class ScramClientSession {
   readonly #password: string;
   readonly #clientNonce: string;
   readonly #clientFirstBare: string;
+  readonly #gs2Header: string;
+  readonly #channelBinding: Buffer;
   #serverFirst: { text: string; nonce: string; salt: Buffer; iterations: number } | undefined;
   #serverSignature: Buffer | undefined;
 
@@ -37,11 +46,18 @@ export class ScramClientSession {
     if (!isPrintableNonce(this.#clientNonce)) throw new ProtocolError('invalid-value', 'a SCRAM nonce must be printable ASCII without commas');
     const username = (options.username ?? '').replaceAll('=', '=3D').replaceAll(',', '=2C');
     this.#clientFirstBare = `n=${username},r=${this.#clientNonce}`;
+    this.#channelBinding = options.channelBinding ?? Buffer.alloc(0);
+    this.#gs2Header = options.channelBinding ? `p=${TLS_SERVER_END_POINT},,` : options.onTls ? 'y,,' : 'n,,';
+  }
+
+  /** The SASL mechanism to name in SASLInitialResponse. */
+  get mechanism(): string {
+    return this.#gs2Header.startsWith('p') ? SCRAM_SHA_256_PLUS : SCRAM_SHA_256;
   }
 
   /** client-first-message. */
   clientFirst(): Buffer {
-    return Buffer.from(GS2_HEADER + this.#clientFirstBare, 'utf8');
+    return Buffer.from(this.#gs2Header + this.#clientFirstBare, 'utf8');
   }
 
   /** Reads server-first-message; returns what key derivation needs. */
@@ -73,7 +89,8 @@ export class ScramClientSession {
     if (!first) throw new ProtocolError('scram-malformed', 'client-final-message requested before server-first-message');
     const key = salted ?? saltedPassword(this.#password, first.salt, first.iterations);
     const { clientKey, storedKey, serverKey } = deriveKeys(key);
-    const withoutProof = `c=${Buffer.from(GS2_HEADER).toString('base64')},r=${first.nonce}`;
+    const binding = Buffer.concat([Buffer.from(this.#gs2Header, 'utf8'), this.#channelBinding]);
+    const withoutProof = `c=${binding.toString('base64')},r=${first.nonce}`;
     const authMessage = `${this.#clientFirstBare},${first.text},${withoutProof}`;
     const proof = xor(clientKey, hmac(storedKey, authMessage));
     this.#serverSignature = hmac(serverKey, authMessage);

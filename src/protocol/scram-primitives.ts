@@ -9,6 +9,10 @@ import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from './errors.js';
 
 export const SCRAM_SHA_256 = 'SCRAM-SHA-256';
+/** SCRAM-SHA-256 bound to the TLS channel (RFC 5802 channel binding), offered only on TLS. */
+export const SCRAM_SHA_256_PLUS = 'SCRAM-SHA-256-PLUS';
+/** The one channel-binding type PostgreSQL speaks (RFC 5929): a hash of the server's certificate. */
+export const TLS_SERVER_END_POINT = 'tls-server-end-point';
 /** PostgreSQL's default iteration count (the `scram_iterations` setting, 16+). */
 export const DEFAULT_ITERATIONS = 4096;
 /** PostgreSQL's salt length in bytes. */

@@ -89,7 +89,7 @@ test('server: gs2 flags, authzid, channel binding and malformed messages', () =>
   const first = (text: string) => new ScramServerSession(verifier).clientFirst(Buffer.from(text));
   assert.match(first('y,,n=,r=abc').toString(), /^r=abc/);
   assert.match(first('n,,n=ignored,r=abc,x=ext').toString(), /^r=abc/);
-  assert.throws(() => first('p=tls-server-end-point,,n=,r=abc'), isCode('scram-unsupported'));
+  assert.throws(() => first('p=tls-server-end-point,,n=,r=abc'), isCode('scram-channel-binding'), 'binding data without PLUS');
   assert.throws(() => first('n,a=admin,n=,r=abc'), isCode('scram-unsupported'));
   assert.throws(() => first('n,,m=ext,n=,r=abc'), isCode('scram-unsupported'));
   for (const bad of ['', 'x,,n=,r=abc', 'n,n=,r=abc', 'n,,r=abc', 'n,,n=', 'n,,n=,r=', 'n,,n=,r=a b\u0001', 'n,,n=,r=abc,,']) {
@@ -105,7 +105,7 @@ test('server: gs2 flags, authzid, channel binding and malformed messages', () =>
   const proof = Buffer.alloc(32).toString('base64');
   assert.deepEqual(final('n,,n=,r=abc', (n) => `c=biws,r=${n},p=${proof}`), { ok: false, reason: 'wrong-password' });
   assert.deepEqual(final('y,,n=,r=abc', (n) => `c=eSws,r=${n},p=${proof}`), { ok: false, reason: 'wrong-password' });
-  assert.throws(() => final('y,,n=,r=abc', (n) => `c=biws,r=${n},p=${proof}`), isCode('scram-malformed'), 'binding must echo the header');
+  assert.throws(() => final('y,,n=,r=abc', (n) => `c=biws,r=${n},p=${proof}`), isCode('scram-channel-binding'), 'binding must echo the header');
   assert.throws(() => final('n,,n=,r=abc', () => `c=biws,r=abcXYZ,p=${proof}`), isCode('scram-malformed'), 'nonce mismatch');
   assert.throws(() => final('n,,n=,r=abc', (n) => `c=biws,r=${n},p=short`), isCode('scram-malformed'));
   assert.throws(() => final('n,,n=,r=abc', (n) => `c=biws,r=${n}`), isCode('scram-malformed'));
