@@ -7,28 +7,17 @@ import { nodeType, type Fields } from './ast.js';
 import { Analyzer } from './analyzer.js';
 import { SQLSTATE, analysisError } from './errors.js';
 import { kindOf } from './kinds.js';
-import { fingerprint, parseSql, type AstNode } from './parser.js';
+import { defineFingerprint } from './fingerprint.js';
+import { parseSql, type AstNode } from './parser.js';
 import { combineReadOnly, effectReadOnly } from './read-only.js';
 import { statementSpans, type Span } from './statement-text.js';
 import { blockComments, sqlcommenterTags } from './tags.js';
-import type { Analysis, AnalysisError, Effect, ReadEffect, StatementAnalysis } from './types.js';
+import type { Analysis, AnalysisError, Effect, FunctionEffect, ReadEffect, StatementAnalysis } from './types.js';
 
 /** A statement's analysis and whether it depends on literal values (see cache.ts). */
 export interface StatementResult {
   statement: StatementAnalysis;
   literalSensitive: boolean;
-}
-
-/**
- * Makes `fingerprint` a property computed on first read, as it costs a second parse. The getter
- * stays (a cached analysis is frozen); the value is kept in its closure.
- */
-function lazyFingerprint(statement: StatementAnalysis, sql: string): void {
-  let value: string | undefined;
-  Object.defineProperty(statement, 'fingerprint', {
-    enumerable: true,
-    get: () => (value ??= fingerprint(sql)),
-  });
 }
 
 function errorStatement(text: string, error: AnalysisError): StatementAnalysis {
@@ -60,12 +49,16 @@ function readKey(e: ReadEffect): string {
   return `${r.catalog ?? ''}\u0000${r.schema ?? ''}\u0000${r.name}\u0000${e.viaFunction ?? ''}\u0000${e.via ?? ''}\u0000${e.deferred ?? ''}`;
 }
 
-/** Merges reads of the same relation (uniting their columns) and drops repeated effects. */
+function functionKey(e: FunctionEffect): string {
+  return `${e.schema ?? ''}\u0000${e.name}\u0000${e.operator ?? ''}\u0000${e.class}\u0000${e.clause}\u0000${e.argCount}\u0000${e.via ?? ''}\u0000${e.deferred ?? ''}`;
+}
+
+/** Merges reads of the same relation (uniting their columns) and drops repeated function calls. */
 function finalEffects(effects: Effect[]): Effect[] {
   if (effects.length < 2) return effects;
   const out: Effect[] = [];
   const reads = new Map<string, ReadEffect>();
-  const seen = new Set<string>();
+  const calls = new Set<string>();
   for (const e of effects) {
     if (e.type === 'read') {
       const key = readKey(e);
@@ -77,12 +70,14 @@ function finalEffects(effects: Effect[]): Effect[] {
         const columns = (first.columns ??= []);
         for (const c of e.columns) if (!columns.includes(c)) columns.push(c);
       }
-      continue;
+    } else if (e.type === 'function') {
+      const key = functionKey(e);
+      if (calls.has(key)) continue;
+      calls.add(key);
+      out.push(e);
+    } else {
+      out.push(e);
     }
-    const key = JSON.stringify(e);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(e);
   }
   return out;
 }
@@ -91,19 +86,18 @@ function finalEffects(effects: Effect[]): Effect[] {
 export function analyzeStatement(node: AstNode, text: string, span: Span, index: number, tags: Record<string, string>): StatementResult {
   const sql = text.slice(span.start, span.end);
   const type = nodeType(node) ?? 'unknown';
-  const statement: StatementAnalysis = {
+  const statement = defineFingerprint({
     index,
     sql,
     start: span.start,
     end: span.end,
     kind: kindOf(type, (node[type] ?? {}) as Fields),
     node: type,
-    readOnly: 'unknown',
-    effects: [],
+    readOnly: 'unknown' as StatementAnalysis['readOnly'],
+    effects: [] as StatementAnalysis['effects'],
     parameterCount: 0,
     tags,
-    fingerprint: '',
-  };
+  }) as StatementAnalysis;
   const a = new Analyzer(sql);
   try {
     a.statement(node, { top: true });
@@ -112,7 +106,9 @@ export function analyzeStatement(node: AstNode, text: string, span: Span, index:
     const error = err instanceof RangeError
       ? analysisError(SQLSTATE.tooComplex, 'statement is too deeply nested')
       : analysisError(SQLSTATE.internal, `analysis failed: ${err instanceof Error ? err.message : String(err)}`);
-    return { statement: { ...statement, kind: 'unknown', error }, literalSensitive: true };
+    // Built anew rather than spread: a spread would read the fingerprint, parsing the deep text again.
+    const failed: StatementAnalysis = { index, sql, start: span.start, end: span.end, kind: 'unknown', readOnly: 'unknown', effects: [], parameterCount: 0, tags, fingerprint: '', error };
+    return { statement: failed, literalSensitive: true };
   }
   statement.effects = finalEffects(a.effects);
   const readOnly = combineReadOnly(statement.effects.map(effectReadOnly));
@@ -120,7 +116,6 @@ export function analyzeStatement(node: AstNode, text: string, span: Span, index:
   statement.parameterCount = a.parameterCount;
   if (a.limit !== undefined) statement.limit = a.limit;
   if (a.unclassified.size > 0) statement.unclassified = [...a.unclassified].sort();
-  lazyFingerprint(statement, sql);
   return { statement, literalSensitive: a.literalSensitive };
 }
 

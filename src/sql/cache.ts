@@ -11,6 +11,7 @@
  * Both levels are bounded; the oldest entry goes first.
  */
 import { analyzeText } from './analyze.js';
+import { defineFingerprint } from './fingerprint.js';
 import { SQLSTATE } from './errors.js';
 import { lex, shapeKey, type Lexed } from './shape.js';
 import { blockCommentsOf, sqlcommenterTags } from './tags.js';
@@ -32,13 +33,25 @@ export interface CacheStats {
   shapeEntries: number;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes plain data (effects, tags) all the way down. */
+function freezeData<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  for (const key of Object.keys(value)) {
-    const d = Object.getOwnPropertyDescriptor(value, key);
-    if (d && 'value' in d) deepFreeze(d.value);
-  }
+  for (const key in value) freezeData((value as Record<string, unknown>)[key]);
   return Object.freeze(value);
+}
+
+/** Freezes an analysis without reading `fingerprint` (a getter that would parse again). */
+function freezeAnalysis(analysis: Analysis): Analysis {
+  for (const s of analysis.statements) {
+    freezeData(s.effects);
+    freezeData(s.tags);
+    if (s.error) freezeData(s.error);
+    if (s.unclassified) Object.freeze(s.unclassified);
+    Object.freeze(s);
+  }
+  Object.freeze(analysis.statements);
+  if (analysis.error) Object.freeze(analysis.error);
+  return Object.freeze(analysis);
 }
 
 function isSpace(code: number): boolean {
@@ -69,22 +82,21 @@ function statementSpan(text: string, lexed: Lexed | undefined): { start: number;
 
 /** A statement analysis for `sql` built from one of the same shape: same order of fields as a fresh one. */
 function rebase(template: StatementAnalysis, sql: string, start: number, end: number, tags: Record<string, string>): StatementAnalysis {
-  const statement = {
-    index: 0,
-    sql,
-    start,
-    end,
-    kind: template.kind,
-    node: template.node,
-    readOnly: template.readOnly,
-    effects: template.effects,
-    parameterCount: template.parameterCount,
-    tags,
-    // A fingerprint ignores literal values, so statements of one shape share it.
-    get fingerprint() {
-      return template.fingerprint;
+  const statement = defineFingerprint(
+    {
+      index: 0,
+      sql,
+      start,
+      end,
+      kind: template.kind,
+      node: template.node,
+      readOnly: template.readOnly,
+      effects: template.effects,
+      parameterCount: template.parameterCount,
+      tags,
     },
-  } as StatementAnalysis;
+    template,
+  ) as StatementAnalysis;
   if (template.limit !== undefined) statement.limit = template.limit;
   if (template.unclassified !== undefined) statement.unclassified = template.unclassified;
   return Object.freeze(statement);
@@ -125,7 +137,7 @@ export class AnalysisCache {
     }
     this.counts.misses++;
     const { analysis, literalSensitive } = analyzeText(text);
-    deepFreeze(analysis);
+    freezeAnalysis(analysis);
     // An internal failure (the parser restarting) is transient; any other answer is the text's own.
     if (analysis.error?.code === SQLSTATE.internal) return analysis;
     this.remember(this.exact, text, analysis);

@@ -21,10 +21,18 @@ const OBJECT_KINDS: Readonly<Record<string, string>> = {
   OBJECT_DEFACL: 'default-privileges',
 };
 
+const kinds = new Map<string, string>();
+
 /** `OBJECT_FOREIGN_TABLE` → `foreign-table`. */
 export function objectKindOf(objectType: unknown): string {
   const t = str(objectType) ?? 'OBJECT_UNKNOWN';
-  return OBJECT_KINDS[t] ?? t.replace(/^OBJECT_/, '').toLowerCase().replaceAll('_', '-');
+  let kind = kinds.get(t);
+  if (kind === undefined) {
+    kind = OBJECT_KINDS[t] ?? t.replace(/^OBJECT_/, '').toLowerCase().replaceAll('_', '-');
+    // The enum is closed: the map stays small.
+    if (kinds.size < 256) kinds.set(t, kind);
+  }
+  return kind;
 }
 
 /** An object name as written, whatever node the grammar used for it. */

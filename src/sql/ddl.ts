@@ -14,12 +14,14 @@ function dropStmt(f: Fields, a: Analyzer): void {
   const objectKind = objectKindOf(f.removeType);
   const cascade = str(f.behavior) === 'DROP_CASCADE';
   const ifExists = f.missing_ok === true;
-  const objects = list(f.objects);
-  for (const object of objects) {
+  const relational = RELATION_KINDS.has(objectKind);
+  for (const object of list(f.objects)) {
     const parts = as(object, 'List') ? names(object) : [objectName(object)];
-    const relation = RELATION_KINDS.has(objectKind) ? relationFromNames(parts) : undefined;
-    ddl(a, 'drop', objectKind, [parts.join('.')], { ...(relation ? { relation } : {}), cascade, ifExists });
-    if (objectKind === 'policy') a.add({ type: 'privilege', operation: 'drop-policy', targets: [parts.join('.')] });
+    const name = parts.join('.');
+    const extra: Parameters<typeof ddl>[4] = { cascade, ifExists };
+    if (relational) extra.relation = relationFromNames(parts);
+    ddl(a, 'drop', objectKind, [name], extra);
+    if (objectKind === 'policy') a.add({ type: 'privilege', operation: 'drop-policy', targets: [name] });
   }
 }
 

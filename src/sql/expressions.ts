@@ -6,6 +6,7 @@ import { as, list, names, qualifiedName, str, stringValue, type Fields } from '.
 import type { Analyzer, Handler } from './analyzer.js';
 import { isBuiltinOperator } from './builtins/index.js';
 import { functionCall } from './functions.js';
+import type { FunctionEffect } from './types.js';
 
 /** A_Expr kinds whose `name` is a keyword (BETWEEN …), not an operator. */
 const KEYWORD_KINDS = new Set(['AEXPR_BETWEEN', 'AEXPR_NOT_BETWEEN', 'AEXPR_BETWEEN_SYM', 'AEXPR_NOT_BETWEEN_SYM']);
@@ -33,15 +34,9 @@ function operatorExpr(fields: Fields, a: Analyzer): void {
     const builtin = (schema === undefined || schema === 'pg_catalog') && isBuiltinOperator(name);
     if (!builtin && name !== '') {
       const args = (fields.lexpr ? 1 : 0) + (fields.rexpr ? 1 : 0);
-      a.add({
-        type: 'function',
-        name,
-        ...(schema !== undefined ? { schema } : {}),
-        class: 'unknown',
-        clause: a.state.clause,
-        operator: name,
-        argCount: args,
-      });
+      const effect: FunctionEffect = { type: 'function', name, class: 'unknown', clause: a.state.clause, operator: name, argCount: args };
+      if (schema !== undefined) effect.schema = schema;
+      a.add(effect);
     }
   }
   a.expr(fields.lexpr);

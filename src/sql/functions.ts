@@ -86,7 +86,9 @@ function external(
   a: Analyzer,
 ): ExternalEffect {
   const target = targetArg === undefined ? undefined : literalText(targetArg, a);
-  return { type: 'external', channel, direction, ...(target !== undefined ? { target } : {}), function: fn };
+  const effect: ExternalEffect = { type: 'external', channel, direction, function: fn };
+  if (target !== undefined) effect.target = target;
+  return effect;
 }
 
 function largeObject(name: string, args: unknown[], a: Analyzer): void {

@@ -55,7 +55,8 @@ function fromFunction(rf: Fields, a: Analyzer): void {
     first ??= name;
     // A user function in FROM may read anything; a builtin one (generate_series…) reads no relation.
     if (classifyFunction(name, schema).class === 'unknown') {
-      const relation: RelationName = { name, qualified: schema !== undefined, ...(schema !== undefined ? { schema } : {}) };
+      const relation: RelationName = { name, qualified: schema !== undefined };
+      if (schema !== undefined) relation.schema = schema;
       a.add({ type: 'read', relation, viaFunction: relationText(relation) });
     }
   }

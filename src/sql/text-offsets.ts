@@ -49,6 +49,7 @@ export class Utf8Offsets {
 /** Index of the first character that cannot travel as UTF-8 text: a NUL or a lone surrogate. */
 export function firstInvalidCharacter(text: string): number | undefined {
   const nul = text.indexOf('\0');
+  if (nul < 0 && isWellFormed(text)) return undefined;
   const surrogate = text.search(/\p{Cs}/u);
   if (nul < 0) return surrogate < 0 ? undefined : surrogate;
   return surrogate < 0 ? nul : Math.min(nul, surrogate);
@@ -62,4 +63,10 @@ export function codePointIndex(text: string, n: number): number {
     index += code >= 0xd800 && code <= 0xdbff && index + 1 < text.length ? 2 : 1;
   }
   return index;
+}
+
+/** String.prototype.isWellFormed (ES2024, in Node 20) where present: no lone surrogate. */
+function isWellFormed(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  return native ? native.call(text) : !/\p{Cs}/u.test(text);
 }
