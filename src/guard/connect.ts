@@ -14,7 +14,9 @@ const NOT_SETTINGS = new Set(['user', 'database', 'options', 'replication']);
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 const FALSE_WORDS = new Set(['false', 'off', 'no', '0']);
 
-export async function decideStartup(guard: Guard, actor: Actor, database: string, parameters: Readonly<Record<string, string>>): Promise<Decision> {
+export async function decideStartup(guard: Guard, actor: Actor, database: string, given: Readonly<Record<string, string | undefined>>): Promise<Decision> {
+  const parameters: Record<string, string> = {};
+  for (const [key, value] of Object.entries(given)) if (value !== undefined) parameters[key] = value;
   if (actor.databases && !actor.databases.includes(database)) {
     return refuse(
       EngineRule.database,

@@ -89,7 +89,7 @@ export function createGuard(options: GuardOptions): Guard {
       for (const statement of analysis.statements) decisions.push(await decideStatement(statement, analysis.statements.length, input, now));
       return { analysis, decisions, decision: strictest(decisions) };
     },
-    decideConnect(actor: Actor, database: string, startupParameters: Readonly<Record<string, string>>): Promise<Decision> {
+    decideConnect(actor: Actor, database: string, startupParameters: Readonly<Record<string, string | undefined>>): Promise<Decision> {
       return decideStartup(guard, actor, database, startupParameters);
     },
     actor: (name) => policy.actors.get(name),

@@ -61,9 +61,9 @@ export interface Guard {
   /**
    * Decides a connection at startup: the actor's database allow-list, replication requests, and
    * every setting in the startup packet (incl. each `-c name=value` in `options`) decided like the
-   * matching `SET`.
+   * matching `SET`. Parameters whose value is `undefined` are ignored.
    */
-  decideConnect(actor: Actor, database: string, startupParameters: Readonly<Record<string, string>>): Promise<Decision>;
+  decideConnect(actor: Actor, database: string, startupParameters: Readonly<Record<string, string | undefined>>): Promise<Decision>;
   /** The policy's actor of that name. */
   actor(name: string): Actor | undefined;
   /** The actor for requests without an identity: the policy's most restricted kind. */
