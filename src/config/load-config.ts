@@ -8,11 +8,12 @@ import type { ActorKind } from '../policy/types.js';
 import { DEFAULT_AUDIT_PATH, DEFAULT_CONFIG_FILE, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_LIMITS, DEFAULT_LISTEN, UPSTREAM_URL_ENV } from './defaults.js';
 import { ConfigError, ConfigErrorCode, type ConfigIssue } from './errors.js';
 import { Located, YamlSource } from './located-yaml.js';
+import { readTlsSection, resolveTls, type TlsFlags, type TlsSection } from './tls-config.js';
 import type { AuditSettings, Limits, ParapetConfig, UpstreamConfig, UpstreamCredential } from './types.js';
 import { parseDuration, parseHostPort, parseSize } from './units.js';
 
 /** Values given on the command line; each overrides the file. */
-export interface ConfigFlags {
+export interface ConfigFlags extends TlsFlags {
   config?: string;
   listen?: string;
   upstream?: string;
@@ -30,7 +31,7 @@ export interface LoadConfigOptions {
 
 export type ConfigResult = { ok: true; config: ParapetConfig } | { ok: false; issues: ConfigIssue[] };
 
-const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded'] as const;
+const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded', 'tls'] as const;
 const UPSTREAM_KEYS = ['url', 'password', 'credentials', 'onRiskyRole', 'connectTimeout'] as const;
 const CREDENTIAL_KEYS = ['groups', 'kinds', 'actors', 'user', 'password'] as const;
 const AUDIT_KEYS = ['store', 'path', 'synchronous', 'redact', 'hmacKey', 'url', 'schema'] as const;
@@ -80,6 +81,7 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
 
   const top = source.root.present ? source.root.mapping('the config file', TOP_KEYS) : undefined;
   let upstreamNode: Located | undefined;
+  let tlsSection: TlsSection | undefined;
   if (top) {
     const listen = top.get('listen');
     if (listen?.present) {
@@ -110,6 +112,8 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
       if (value !== undefined) config.embeddedDataDir = resolve(base, value);
     }
     upstreamNode = top.get('upstream');
+    const tls = top.get('tls');
+    if (tls?.present) tlsSection = readTlsSection(tls, base);
   }
   const upstream = upstreamNode?.present ? readUpstream(upstreamNode, secret) : undefined;
 
@@ -124,6 +128,8 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
   }
   if (flags.policy !== undefined) config.policy = resolve(cwd, flags.policy);
   if (flags.secrets !== undefined) config.secrets = resolve(cwd, flags.secrets);
+  const tls = resolveTls(tlsSection, flags, cwd, issues);
+  if (tls) config.tls = tls;
   if (flags.audit !== undefined) config.audit = { ...config.audit, store: 'sqlite', path: resolve(cwd, flags.audit) } as AuditSettings;
 
   const url = flags.upstream ?? upstream?.url ?? env[UPSTREAM_URL_ENV];

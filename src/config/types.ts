@@ -70,6 +70,31 @@ export interface Limits {
   maxPendingMessages: number;
 }
 
+/**
+ * TLS toward clients: `disabled` answers every SSLRequest with `N`; `allowed` accepts TLS (SSLRequest
+ * or direct TLS) and plaintext; `required` refuses a plaintext session at its startup (28000).
+ */
+export type TlsMode = 'disabled' | 'allowed' | 'required';
+
+/** Client certificates as an identity: verified against `ca`, their subject CN must be the actor's name. */
+export interface ClientCertificateConfig {
+  /** CA file (PEM) that signs the client certificates. */
+  ca: string;
+  /** Which certificate field names the actor; only the subject common name so far. */
+  identity: 'cn';
+  /** `both`: certificate and SCRAM password; `cert`: the certificate alone (no password exchange). */
+  auth: 'both' | 'cert';
+}
+
+/** TLS for clients connecting to Parapet (the upstream's TLS is set in its URL: `sslmode`, `sslrootcert`…). */
+export interface TlsConfig {
+  mode: TlsMode;
+  /** Server certificate file (PEM; may hold the intermediate chain after it) and its unencrypted key. */
+  cert?: string;
+  key?: string;
+  clientCertificates?: ClientCertificateConfig;
+}
+
 export interface ParapetConfig {
   /** File the config came from, when there was one. */
   file?: string;
@@ -84,6 +109,8 @@ export interface ParapetConfig {
   /** Environment name decisions see (e.g. `production`); absent: the policy's own. */
   environment?: string;
   limits: Limits;
+  /** TLS toward clients; absent: disabled (SSLRequest is answered `N`). */
+  tls?: TlsConfig;
   /** Folder for the embedded database's data (the embedded default only). */
   embeddedDataDir?: string;
 }
