@@ -33,6 +33,19 @@ export interface WalkState {
 
 export type Handler = (fields: Fields, a: Analyzer) => void;
 
+function keptWhenPlanned(effect: Effect): boolean {
+  switch (effect.type) {
+    case 'read':
+      return true;
+    case 'function':
+      return effect.class === 'unknown';
+    case 'prepared':
+      return effect.operation === 'execute';
+    default:
+      return false;
+  }
+}
+
 export class Analyzer {
   readonly effects: Effect[] = [];
   /** Node types the walk met without knowing them. */
@@ -59,9 +72,9 @@ export class Analyzer {
   /** Records an effect, stamped with where it was found. */
   add<E extends Effect>(effect: E): E {
     const { via, deferred, inCte, planOnly } = this.state;
-    // A planned statement does not run: only what it reads and the user functions the planner may
-    // fold (an IMMUTABLE user function runs at plan time) are kept.
-    if (planOnly && effect.type !== 'read' && !(effect.type === 'function' && effect.class === 'unknown')) return effect;
+    // A planned statement does not run: only what it reads, the user functions the planner may fold
+    // (an IMMUTABLE user function runs at plan time) and the prepared statement it plans are kept.
+    if (planOnly && !keptWhenPlanned(effect)) return effect;
     if (via !== undefined) effect.via = via;
     if (deferred !== undefined) effect.deferred = deferred;
     if (inCte && effect.type === 'write') effect.inCte = true;

@@ -169,8 +169,11 @@ export const ddlHandlers: Readonly<Record<string, Handler>> = {
   AlterEnumStmt: simple('alter', 'type'),
   AlterTypeStmt: simple('alter', 'type'),
   DefineStmt: simple('create', byField('kind')),
-  CreateEventTrigStmt: simple('create', 'event-trigger'),
-  CreatePLangStmt: simple('create', 'language'),
+  CreateEventTrigStmt: (f, a) => {
+    ddl(a, 'create', 'event-trigger', [str(f.trigname) ?? '']);
+    const { schema, name } = qualifiedName(names(f.funcname));
+    a.with({ deferred: 'trigger' }, () => functionEffect(name, schema, 0, a));
+  },
   CreateCastStmt: simple('create', 'cast'),
   CreateConversionStmt: simple('create', 'conversion'),
   CreateTransformStmt: simple('create', 'transform'),
@@ -198,7 +201,6 @@ export const ddlHandlers: Readonly<Record<string, Handler>> = {
   AlterCollationStmt: simple('alter', 'collation'),
   AlterTSDictionaryStmt: simple('alter', 'text-search-dictionary'),
   AlterTSConfigurationStmt: simple('alter', 'text-search-configuration'),
-  AlterExtensionStmt: simple('alter', 'extension'),
   AlterExtensionContentsStmt: simple('alter', 'extension'),
   AlterEventTrigStmt: (f, a) => {
     ddl(a, 'alter', 'event-trigger', [str(f.trigname) ?? '']);

@@ -51,6 +51,15 @@ export const externalHandlers: Readonly<Record<string, Handler>> = {
     external(a, 'load', 'exec', str(f.filename));
   },
   CreateExtensionStmt: createExtension,
+  AlterExtensionStmt: (f, a) => {
+    // ALTER EXTENSION … UPDATE runs the extension's update scripts.
+    ddl(a, 'alter', 'extension', [str(f.extname) ?? '']);
+    external(a, 'extension', 'install', str(f.extname));
+  },
+  CreatePLangStmt: (f, a) => {
+    ddl(a, 'create', 'language', [str(f.plname) ?? '']);
+    external(a, 'extension', 'install', str(f.plname));
+  },
   CreateFdwStmt: (f, a) => {
     ddl(a, 'create', 'foreign-data-wrapper', [str(f.fdwname) ?? '']);
     external(a, 'foreign-data', 'install', str(f.fdwname));
