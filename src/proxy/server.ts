@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { errorResponse } from '../protocol/encode-backend.js';
 import type { HostPort } from '../config/types.js';
+import { acceptClient, type ServerTls } from '../tls/index.js';
 import { CancelRegistry } from './cancel-registry.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamProvider } from './ports.js';
 import type { Relay } from './relay.js';
@@ -19,6 +20,8 @@ export interface ProxyServerOptions {
   upstream: UpstreamProvider;
   log: ProxyLog;
   limits: { maxMessageBytes: number; authTimeoutMs: number; maxPendingMessages: number; maxConnections: number };
+  /** TLS toward clients (SSLRequest and direct TLS); absent: plaintext only. */
+  tls?: ServerTls | undefined;
 }
 
 export interface ProxyServer {
@@ -44,9 +47,18 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    void runSession(socket, deps, (relay) => {
-      relays.add(relay);
-      socket.once('close', () => relays.delete(relay));
+    const onRefused = (reason: string): void => options.log.info(`client ${socket.remoteAddress}:${socket.remotePort}: ${reason}`);
+    void acceptClient(socket, options.tls, { timeoutMs: options.limits.authTimeoutMs, onRefused }).then((accepted) => {
+      if (!accepted) return;
+      void runSession(
+        accepted.socket,
+        deps,
+        (relay) => {
+          relays.add(relay);
+          socket.once('close', () => relays.delete(relay));
+        },
+        accepted.tls,
+      );
     });
   });
   server.on('error', (error) => options.log.error(`listener: ${error.message}`));

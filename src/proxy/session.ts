@@ -1,6 +1,6 @@
 /**
- * One client connection from its first byte to the ready phase: SSL/GSS negotiation (refused until
- * TLS exists), CancelRequest, the StartupMessage (allow-listed parameters, protocol version), SCRAM
+ * One client connection from its first byte to the ready phase: SSL negotiation (TLS when configured,
+ * see src/tls), GSS negotiation (refused), CancelRequest, the StartupMessage (allow-listed parameters, protocol version), SCRAM
  * authentication as a Parapet actor, the policy's connect decision, the upstream session, and then
  * the relay. Every failure ends only this connection, with a PostgreSQL-shaped error.
  */
@@ -12,7 +12,8 @@ import { ProtocolError } from '../protocol/errors.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { decodeFrontend, decodeSaslInitialResponse } from '../protocol/frontend.js';
 import { PgError, type PgErrorFields } from '../protocol/pg-error.js';
-import { SCRAM_SHA_256, ScramServerSession } from '../protocol/scram.js';
+import { ScramServerSession, scramMechanisms } from '../protocol/scram.js';
+import { admitClient, serverHandshake, type ServerTls, type TlsSession } from '../tls/index.js';
 import { UpstreamError } from '../upstream/errors.js';
 import type { Actor } from '../policy/types.js';
 import type { CancelRegistry } from './cancel-registry.js';
@@ -36,11 +37,13 @@ export interface SessionDeps {
   /** Random per process: salts the mock SCRAM exchange so an unknown user's salt is stable but unguessable. */
   mockSecret: Buffer;
   limits: { maxMessageBytes: number; authTimeoutMs: number; maxPendingMessages: number };
+  /** TLS toward clients; absent: SSLRequest is answered `N`. */
+  tls?: ServerTls | undefined;
 }
 
 /** Runs one connection. Never throws: the promise settles when the connection is done with. */
-export async function runSession(socket: Socket, deps: SessionDeps, onRelay: (relay: Relay) => void): Promise<void> {
-  const session = new ClientSession(socket, deps);
+export async function runSession(socket: Socket, deps: SessionDeps, onRelay: (relay: Relay) => void, tls?: TlsSession): Promise<void> {
+  const session = new ClientSession(socket, deps, tls);
   try {
     await session.run(onRelay);
   } catch (error) {
@@ -51,14 +54,18 @@ export async function runSession(socket: Socket, deps: SessionDeps, onRelay: (re
 class ClientSession {
   readonly id = randomBytes(8).toString('hex');
   readonly #reader: FrameReader;
-  readonly #puller: FramePuller;
+  #puller: FramePuller;
   #audit: SessionAudit;
   #closed = false;
+  /** The TLS session once the client is encrypted (then `socket` is its TLSSocket). */
+  #tls: TlsSession | undefined;
 
   constructor(
-    private readonly socket: Socket,
+    private socket: Socket,
     private readonly deps: SessionDeps,
+    tls?: TlsSession,
   ) {
+    this.#tls = tls;
     this.#reader = new FrameReader({ maxFrameBytes: deps.limits.maxMessageBytes, startup: true });
     this.#puller = new FramePuller(socket, this.#reader);
     this.#audit = new SessionAudit(deps.audit, { session: this.id, ...this.#address() }, deps.log);
@@ -135,7 +142,11 @@ class ClientSession {
       const message = decodeFrontend(await this.#puller.next(), 'startup');
       switch (message.type) {
         case 'SSLRequest':
-          this.socket.write(be.sslResponse(false));
+          if (!this.deps.tls || this.#tls) {
+            this.socket.write(be.sslResponse(false));
+            continue;
+          }
+          if (!(await this.#startTls(this.deps.tls))) return undefined;
           continue;
         case 'GSSENCRequest':
           this.socket.write(be.gssencResponse(false));
@@ -166,21 +177,56 @@ class ClientSession {
   }
 
   /**
-   * SCRAM-SHA-256 against the actor's verifier. An unknown actor (or one without a secret) runs the
-   * mock exchange, and every failure is the same 28P01, so the answer does not tell which actors exist.
+   * `S`, then the TLS handshake on this socket; the session goes on over TLS. False when the
+   * handshake failed and the connection is closed. Plaintext bytes already sent behind the SSLRequest
+   * are refused (they could be injected by a man in the middle, CVE-2021-23214).
+   */
+  async #startTls(tls: ServerTls): Promise<boolean> {
+    if (this.#puller.detach().length > 0 || this.#reader.bufferedBytes > 0) {
+      throw new PgError({ severity: 'FATAL', code: '08P01', message: 'received unencrypted data after SSL request', hint: 'this may indicate a client bug or a man-in-the-middle attack' });
+    }
+    this.socket.write(be.sslResponse(true));
+    const result = await serverHandshake(this.socket, tls, 'ssl-request');
+    if (!result.ok) {
+      this.#closed = true;
+      this.deps.log.info(`session ${this.id}: ${result.reason}`);
+      return false;
+    }
+    this.#tls = result.session;
+    this.socket = result.session.socket;
+    this.socket.on('close', () => (this.#closed = true));
+    this.#puller = new FramePuller(this.socket, this.#reader);
+    return true;
+  }
+
+  /**
+   * SCRAM-SHA-256 against the actor's verifier (SCRAM-SHA-256-PLUS offered on TLS), after what TLS
+   * demands (see src/tls/admission.ts). An unknown actor (or one without a secret) runs the mock
+   * exchange, and every failure is the same 28P01, so the answer does not tell which actors exist.
    */
   async #authenticate(user: string): Promise<Actor> {
     const actor = this.deps.guard.actor(user);
+    const admission = admitClient(this.deps.tls, this.#tls, user, actor !== undefined);
+    if (!admission.ok) {
+      void this.#audit.sessionEvent('auth-failure', { user, reason: admission.reason }).catch(() => {});
+      throw new PgError(admission.error);
+    }
+    if (admission.passwordless && actor) {
+      this.socket.write(be.authenticationOk());
+      return actor;
+    }
     const verifier = actor ? this.deps.credentials.verifier(user) : undefined;
-    const scram = actor && verifier ? new ScramServerSession(verifier) : ScramServerSession.mock(user, this.deps.mockSecret);
-    this.socket.write(be.authenticationSASL([SCRAM_SHA_256]));
+    const channelBinding = this.#tls?.channelBinding;
+    const scram = actor && verifier ? new ScramServerSession(verifier, { channelBinding }) : ScramServerSession.mock(user, this.deps.mockSecret, { channelBinding });
+    const mechanisms = scramMechanisms(channelBinding);
+    this.socket.write(be.authenticationSASL(mechanisms));
     const first = decodeFrontend(await this.#puller.next(), 'auth');
     if (first.type !== 'PasswordMessage') throw new ProtocolError('unexpected-message', 'expected SASL response');
     const initial = decodeSaslInitialResponse(first.data);
-    if (initial.mechanism !== SCRAM_SHA_256 || !initial.response) {
+    if (!mechanisms.includes(initial.mechanism) || !initial.response) {
       throw new PgError({ severity: 'FATAL', code: '28000', message: 'client selected an invalid SASL authentication mechanism' });
     }
-    this.socket.write(be.authenticationSASLContinue(scram.clientFirst(initial.response)));
+    this.socket.write(be.authenticationSASLContinue(scram.clientFirst(initial.response, initial.mechanism)));
     const final = decodeFrontend(await this.#puller.next(), 'auth');
     if (final.type !== 'PasswordMessage') throw new ProtocolError('unexpected-message', 'expected SASL response');
     const result = scram.clientFinal(final.data);

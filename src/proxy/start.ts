@@ -17,6 +17,7 @@ import { loadSecrets } from '../policy/secrets.js';
 import { createVerifier, parseVerifier, type ScramVerifier } from '../protocol/scram.js';
 import { connectUpstream } from '../upstream/connect.js';
 import { checkUpstreamRole } from '../upstream/role-check.js';
+import { TlsError, loadServerTls, type ServerTls } from '../tls/index.js';
 import type { CredentialsPort, ProxyLog } from './ports.js';
 import { startProxyServer, type ProxyServer } from './server.js';
 import { directProvider, embeddedProvider, parseUpstreamUrl, type UpstreamTarget } from './upstream-provider.js';
@@ -65,6 +66,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const policy = loaded.policy;
   const credentials = loadCredentials(secretsFile, env, new Set(policy.actors.keys()), log);
   const guard = createGuard({ policy, ...(config.environment ? { environment: config.environment } : {}) });
+  const tls = loadTls(config, log);
 
   let audit: AuditTrail;
   try {
@@ -90,7 +92,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       upstream = embeddedProvider({ target, connectTimeoutMs: 10_000, waitMs: config.limits.upstreamWaitMs });
       defaultDatabase = database.database;
     }
-    server = await startProxyServer({ listen: config.listen, guard, audit, credentials, upstream, log, limits: config.limits });
+    server = await startProxyServer({ listen: config.listen, guard, audit, credentials, upstream, log, limits: config.limits, tls });
     const firstActor = [...policy.actors.keys()][0] ?? 'actor';
     const url = (actor: string, password?: string, db = defaultDatabase): string => {
       const auth = password === undefined ? encodeURIComponent(actor) : `${encodeURIComponent(actor)}:${encodeURIComponent(password)}`;
@@ -116,6 +118,20 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     await database?.stop().catch(() => {});
     throw error;
   }
+}
+
+/** The client-facing TLS settings, read and checked now: an unusable certificate stops the start. */
+function loadTls(config: ParapetConfig, log: ProxyLog): ServerTls | undefined {
+  let tls: ServerTls | undefined;
+  try {
+    tls = loadServerTls(config.tls);
+  } catch (error) {
+    if (!(error instanceof TlsError)) throw error;
+    throw new StartError(error.hint ? `${error.message}\n  hint: ${error.hint}` : error.message);
+  }
+  if (tls) log.info(tls.summary);
+  for (const warning of tls?.warnings ?? []) log.warn(`WARNING: ${warning}`);
+  return tls;
 }
 
 function readText(file: string, what: string): string {
