@@ -17,6 +17,9 @@ export function register(program: Command): void {
     .option('--policy <file>', 'policy file (default: the shipped default policy, or the sample policy with the embedded database)')
     .option('--secrets <file>', 'actor secrets file (SCRAM verifiers or env: references)')
     .option('--audit <path>', 'SQLite file of the audit trail (default .parapet/audit.db)')
+    .option('--tls-cert <file>', 'server certificate (PEM) for TLS toward clients; with --tls-key turns TLS on (mode allowed unless the config says otherwise)')
+    .option('--tls-key <file>', 'private key (PEM, unencrypted) of --tls-cert')
+    .option('--tls-mode <mode>', 'TLS toward clients: disabled, allowed (TLS or plaintext) or required (plaintext refused)')
     .action(async (flags: ConfigFlags) => {
       process.exitCode = await serve(flags);
     });
