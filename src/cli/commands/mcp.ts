@@ -1,0 +1,188 @@
+/**
+ * `parapet mcp`: Parapet as an AI agent's database tool, over MCP (stdio, or streamable HTTP with
+ * `--http`). It reaches the database only through a Parapet proxy, as the actor: `PARAPET_URL`
+ * (the actor's own credentials), or with nothing configured the embedded default in this process.
+ * Exit 2 on configuration errors, 1 when it cannot start otherwise.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { formatConfigIssue, loadConfig, parseHostPort } from '../../config/index.js';
+import { EmbeddedError } from '../../embedded/index.js';
+import { DEFAULT_MAX_ROWS, EMBEDDED_ACTOR, McpSetupError, PROXY_URL_ENV, embeddedBackend, generatedToken, loadTokens, remoteBackend, serveStdio, startMcpHttp, type McpBackend, type TokenTable } from '../../mcp/index.js';
+import { isLoopback, normaliseOrigin } from '../../mcp/http-checks.js';
+import type { ProxyLog } from '../../proxy/ports.js';
+import { StartError } from '../../proxy/start.js';
+
+/** Environment variable naming the tokens file of `--http`. */
+export const TOKENS_ENV = 'PARAPET_MCP_TOKENS';
+
+interface McpFlags {
+  url?: string;
+  policy?: string;
+  environment?: string;
+  http?: string;
+  allowRemote?: boolean;
+  tokens?: string;
+  allowOrigin: string[];
+  maxRows: string;
+  config?: string;
+  actor?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('mcp')
+    .description(
+      'serve parapet as an MCP server for AI agents (tools: query, explain, list_tables, describe_table, check); every statement goes through a parapet proxy as the actor, so the proxy decides and audits it',
+    )
+    .option('--url <url>', `the proxy, with the actor's own credentials: postgres://actor:password@host:port/database (default $${PROXY_URL_ENV}; without one, the embedded default runs in this process as its sample \`${EMBEDDED_ACTOR}\`)`)
+    .option('--policy <file>', 'the policy the remote proxy runs, so `check` can decide and `describe_table` can show tags here')
+    .option('--environment <name>', 'the environment the remote proxy decides in, for `check` (default: the policy\'s own)')
+    .option('--http <host:port>', 'serve MCP over streamable HTTP at http://HOST:PORT/mcp instead of stdio')
+    .option('--allow-remote', 'with --http: allow an address that is not loopback (put TLS in front: tokens travel in the clear)')
+    .option('--tokens <file>', `with --http: bearer tokens, each mapped to an actor and its password (default $${TOKENS_ENV}; see docs/mcp.md)`)
+    .option('--allow-origin <origin>', 'with --http: a browser origin allowed to call the server besides its own (repeatable)', (value: string, list: string[]) => [...list, value], [])
+    .option('--max-rows <n>', 'rows returned per result; the rest are counted and reported', String(DEFAULT_MAX_ROWS))
+    .option('-c, --config <file>', 'configuration of the embedded default (data directory, audit trail, limits); ./parapet.yaml when present')
+    .option('--actor <name>', `the actor the embedded default logs in as (default ${EMBEDDED_ACTOR})`)
+    .action(async (flags: McpFlags) => {
+      process.exitCode = await mcp(flags);
+    });
+}
+
+const log: ProxyLog = {
+  info: (message) => process.stderr.write(`parapet: ${message}\n`),
+  warn: (message) => process.stderr.write(`parapet: ${message}\n`),
+  error: (message) => process.stderr.write(`parapet: error: ${message}\n`),
+};
+
+/** A usage or configuration problem: message (and hint) on stderr, exit 2. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+async function mcp(flags: McpFlags): Promise<number> {
+  let backend: McpBackend | undefined;
+  try {
+    const maxRows = Number(flags.maxRows);
+    if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > 100_000) throw new UsageError(`--max-rows must be a whole number from 1 to 100000, got \`${flags.maxRows}\``);
+    backend = await openBackend(flags);
+    log.info(`mcp: the database is reached through ${backend.description}`);
+    const stop = signalled();
+    if (flags.http !== undefined) await serveHttp(flags, backend, maxRows, stop);
+    else await serveStdioMode(backend, maxRows, stop);
+    return 0;
+  } catch (error) {
+    return report(error);
+  } finally {
+    await backend?.stop().catch((error: unknown) => log.error(`shutdown: ${(error as Error).message}`));
+  }
+}
+
+async function openBackend(flags: McpFlags): Promise<McpBackend> {
+  const url = flags.url ?? (process.env[PROXY_URL_ENV] || undefined);
+  if (url !== undefined) {
+    if (flags.config !== undefined || flags.actor !== undefined) throw new UsageError('--config and --actor apply to the embedded default only', `the actor is the one in ${flags.url !== undefined ? '--url' : `$${PROXY_URL_ENV}`}`);
+    return remoteBackend(url, { ...(flags.policy ? { policyFile: flags.policy } : {}), ...(flags.environment ? { environment: flags.environment } : {}), source: flags.url !== undefined ? '--url' : `$${PROXY_URL_ENV}` });
+  }
+  if (flags.policy !== undefined) throw new UsageError('--policy is the remote proxy\'s policy and needs --url or $PARAPET_URL', 'the embedded default uses its sample policy, or the `policy` of its configuration');
+  const loaded = loadConfig({ flags: flags.config !== undefined ? { config: flags.config } : {} });
+  if (!loaded.ok) throw new UsageError(loaded.issues.map(formatConfigIssue).join('\n'));
+  if (flags.environment) loaded.config.environment = flags.environment;
+  return embeddedBackend(loaded.config, { ...(flags.actor ? { actor: flags.actor } : {}), log });
+}
+
+async function serveStdioMode(backend: McpBackend, maxRows: number, stop: Promise<void>): Promise<void> {
+  if (!backend.login) throw new UsageError(`$${PROXY_URL_ENV} names no actor`, 'give the actor\'s credentials: postgres://actor:password@host:port/database');
+  log.info(`mcp: serving over stdio as \`${backend.login.user}\``);
+  await serveStdio({ login: backend.login, maxRows, ...(backend.guard ? { guard: backend.guard } : {}), stop });
+}
+
+async function serveHttp(flags: McpFlags, backend: McpBackend, maxRows: number, stop: Promise<void>): Promise<void> {
+  const listen = parseHostPort(flags.http!);
+  if (!listen) throw new UsageError(`--http must be HOST:PORT, got \`${flags.http}\``, 'for example 127.0.0.1:7432');
+  const allowedOrigins = flags.allowOrigin.map((text) => {
+    const origin = normaliseOrigin(text);
+    if (!origin) throw new UsageError(`--allow-origin \`${text}\` is not an origin`, 'for example https://app.example.com');
+    return origin;
+  });
+  const { table, generated } = tokenTable(flags, backend);
+  const server = await startMcpHttp({
+    listen,
+    allowRemote: flags.allowRemote === true,
+    allowedOrigins,
+    tokens: table,
+    proxy: backend.proxy,
+    maxRows,
+    ...(backend.guard ? { guard: backend.guard } : {}),
+    log: (line) => log.warn(line),
+  });
+  if (!isLoopback(server.address.host)) log.warn('mcp: listening beyond loopback: bearer tokens travel in the clear unless a TLS-terminating proxy is in front');
+  process.stdout.write(`parapet: mcp ready — ${server.url} (${table.size} token${table.size === 1 ? '' : 's'})\n`);
+  if (generated) process.stdout.write(`token for \`${backend.login!.user}\` (this run only): ${generated}\n  send it as: Authorization: Bearer ${generated}\n`);
+  await stop;
+  log.info('shutting down');
+  await server.close();
+}
+
+/** The tokens file; the embedded default without one gets a fresh token for its sample actor. */
+function tokenTable(flags: McpFlags, backend: McpBackend): { table: TokenTable; generated?: string } {
+  const file = flags.tokens ?? (process.env[TOKENS_ENV] || undefined);
+  if (file === undefined) {
+    if (backend.login && backend.kind === 'embedded') {
+      const { token, table } = generatedToken({ actor: backend.login.user, ...(backend.login.password !== undefined ? { password: backend.login.password } : {}) });
+      return { table, generated: token };
+    }
+    throw new UsageError('--http needs bearer tokens: pass --tokens FILE', `or set $${TOKENS_ENV}; the file maps each token to an actor and its password (docs/mcp.md)`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new McpSetupError('MCP_TOKENS', `cannot read the tokens file \`${file}\`: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const loaded = loadTokens(text, file, process.env);
+  if (!loaded.ok) throw new UsageError(loaded.issues.map(formatConfigIssue).join('\n'));
+  return { table: loaded.table };
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function report(error: unknown): number {
+  const hinted = (message: string, hint?: string) => process.stderr.write(`parapet: cannot start: ${message}${hint ? `\n  hint: ${hint}` : ''}\n`);
+  if (error instanceof UsageError) {
+    hinted(error.message, error.hint);
+    return 2;
+  }
+  if (error instanceof McpSetupError) {
+    hinted(error.message, error.hint);
+    return 2;
+  }
+  if (error instanceof EmbeddedError) {
+    const hint = error.code === 'EMBEDDED_LOCKED' ? `${error.hint ?? ''}; or point parapet mcp at the proxy that holds it: ${PROXY_URL_ENV}=postgres://${EMBEDDED_ACTOR}:…@127.0.0.1:6543/postgres` : error.hint;
+    hinted(`${error.message} (${error.code})`, hint);
+    return 1;
+  }
+  if (error instanceof StartError) {
+    hinted(error.message);
+    return error.exitCode;
+  }
+  hinted((error as Error)?.message ?? String(error));
+  return 1;
+}
