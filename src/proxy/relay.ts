@@ -23,29 +23,15 @@ import type { Frame, FrameReader } from '../protocol/frame-reader.js';
 import { decodeFrontend, type Bind, type FrontendMessage } from '../protocol/frontend.js';
 import { parsePgErrorFields, type PgErrorFields } from '../protocol/pg-error.js';
 import type { Actor, SessionContext } from '../policy/types.js';
-import type { StatementAnalysis } from '../sql/types.js';
-import type { BoundValues, Decider, JudgedStatement, Judgement } from './decider.js';
+import type { Decider, Judgement } from './decider.js';
+import { boundValues, pseudoStatement } from './bound-values.js';
 import { CANCELLED, ProxyRule, denialFields, proxyDenial } from './denial.js';
 import type { ProxyLog, UpstreamLink } from './ports.js';
-import type { PendingParse, PreparedRegistry } from './prepared-registry.js';
-import { ResponseOrderError, ResponseTracker, type Completion, type Step } from './response-tracker.js';
+import type { PreparedRegistry } from './prepared-registry.js';
+import { NONE, ReplyAccounting, type PortalInfo, type Tag } from './reply-accounting.js';
+import { ResponseOrderError, ResponseTracker } from './response-tracker.js';
 import type { SessionAudit } from './session-audit.js';
 import { PINNED_SETTINGS, READ_ONLY_SETTINGS } from './startup-parameters.js';
-
-/** A portal Parapet decided at Bind, for the outcome record of its Execute. */
-interface PortalInfo {
-  statement: JudgedStatement;
-  seq: number | undefined;
-}
-
-type Tag =
-  | { type: 'query'; statements: JudgedStatement[]; seqs: number[]; index: number; started: number }
-  | { type: 'parse'; entry: PendingParse }
-  | { type: 'execute'; portal: PortalInfo | undefined; started: number }
-  | { type: 'close'; target: 'S' | 'P'; name: string }
-  | { type: 'none' };
-
-const NONE: Tag = { type: 'none' };
 
 export interface RelayOptions {
   client: Socket;
@@ -87,10 +73,11 @@ export class Relay {
   #held: { cancelled: boolean } | undefined;
   #pauses = new Set<string>();
   #ended = false;
-  #segment = { before: 'I' as TransactionStatus, statements: 0, lastFailed: false, lastTag: undefined as string | undefined };
+  readonly #accounting: ReplyAccounting;
 
   constructor(options: RelayOptions) {
     this.#o = options;
+    this.#accounting = new ReplyAccounting(options.registry, options.audit);
   }
 
   /** Wires the sockets. Frames the readers already hold are processed first. */
@@ -391,64 +378,16 @@ export class Relay {
     }
     const step = this.#tracker.onMessage(frame.code, detail);
     const client = this.#o.client;
-    if (step.replaceWith) {
-      client.write(errorResponse(step.replaceWith));
-      this.#segment.lastFailed = true;
-    } else if (step.forward) client.write(frame.raw);
-    this.#account(step);
+    if (step.replaceWith) client.write(errorResponse(step.replaceWith));
+    else if (step.forward) client.write(frame.raw);
+    const status = this.#accounting.step(step);
+    if (status) {
+      this.#status = status;
+      if (status === 'I') this.#portals.clear();
+    }
     if (detail.error && (detail.error.severity === 'FATAL' || detail.error.severity === 'PANIC')) {
       this.end('upstream ended the session');
     }
-  }
-
-  /** Audit outcomes, prepared-statement bookkeeping and transaction ends for one step. */
-  #account(step: Step<Tag>): void {
-    const done = step.statementDone;
-    if (done && done.tag.type === 'query') {
-      const tag = done.tag;
-      const statement = tag.statements[tag.index];
-      const seq = tag.seqs[tag.index];
-      if (seq !== undefined) {
-        this.#o.audit.outcome(seq, { ...(done.commandTag !== undefined ? { commandTag: done.commandTag } : {}), ...(done.error ? { error: done.error } : {}), started: tag.started });
-      }
-      if (!done.error && statement?.change) this.#o.registry.apply(statement.change);
-      this.#statementRan(done.commandTag, Boolean(done.error));
-      tag.index++;
-      tag.started = performance.now();
-    }
-    for (const completion of step.completed) this.#completed(completion);
-    if (step.unitError && step.unitError.unit.kind !== 'query') this.#segment.lastFailed = true;
-    if (step.status) {
-      this.#o.audit.segmentEnded({ before: this.#segment.before, after: step.status, statements: this.#segment.statements, lastFailed: this.#segment.lastFailed, ...(this.#segment.lastTag !== undefined ? { lastTag: this.#segment.lastTag } : {}) });
-      this.#status = step.status;
-      this.#segment = { before: step.status, statements: 0, lastFailed: false, lastTag: undefined };
-      if (step.status === 'I') this.#portals.clear();
-    }
-  }
-
-  #completed({ unit, outcome, commandTag, error }: Completion<Tag>): void {
-    const tag = unit.tag;
-    if (tag.type === 'parse') {
-      if (outcome === 'ok') this.#o.registry.parseConfirmed(tag.entry);
-      else this.#o.registry.parseFailed(tag.entry);
-    } else if (tag.type === 'close' && outcome === 'ok' && tag.target === 'S') {
-      this.#o.registry.closed(tag.name);
-    } else if (tag.type === 'execute' && outcome !== 'skipped') {
-      const portal = tag.portal;
-      if (portal?.seq !== undefined) {
-        this.#o.audit.outcome(portal.seq, { ...(commandTag !== undefined ? { commandTag } : {}), ...(error ? { error } : {}), started: tag.started });
-      }
-      if (outcome === 'ok' && portal?.statement.change) this.#o.registry.apply(portal.statement.change);
-      this.#statementRan(commandTag, outcome === 'error');
-    } else if (outcome === 'error') {
-      this.#segment.lastFailed = true;
-    }
-  }
-
-  #statementRan(commandTag: string | undefined, failed: boolean): void {
-    this.#segment.statements++;
-    this.#segment.lastFailed = failed;
-    this.#segment.lastTag = commandTag;
   }
 
   /**
@@ -504,22 +443,3 @@ export class Relay {
 function hasClientPause(pauses: Set<string>): boolean {
   return pauses.has('inbox') || pauses.has('upstream');
 }
-
-/** Bound values as text for the guard: text-format values decoded, binary ones marked unreadable. */
-function boundValues(bind: Bind): BoundValues {
-  const formatOf = (i: number): number => (bind.paramFormats.length === 0 ? 0 : bind.paramFormats.length === 1 ? bind.paramFormats[0]! : (bind.paramFormats[i] ?? 0));
-  const values: (string | null)[] = [];
-  const binary: boolean[] = [];
-  bind.params.forEach((param, i) => {
-    const isBinary = formatOf(i) === 1;
-    binary.push(isBinary && param !== null);
-    values.push(param === null || isBinary ? null : param.toString('utf8'));
-  });
-  return { values, binary };
-}
-
-/** A stand-in analysis for messages that carry no SQL (FunctionCall, a Bind of an unknown name). */
-function pseudoStatement(sql: string): StatementAnalysis {
-  return { index: 0, sql, start: 0, end: sql.length, kind: 'unknown', readOnly: 'unknown', effects: [], parameterCount: 0, tags: {}, fingerprint: '' };
-}
-
