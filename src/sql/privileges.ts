@@ -3,7 +3,7 @@
  * OWNER, REASSIGN OWNED, ALTER DEFAULT PRIVILEGES, SECURITY LABEL, row-level security policies.
  * (SET ROLE and SET SESSION AUTHORIZATION are VariableSetStmts: see config.ts.)
  */
-import { as, booleanOption, defElemText, defElems, list, roleName, str, type Fields } from './ast.js';
+import { as, defElems, list, roleName, str, type Fields } from './ast.js';
 import type { Analyzer, Handler } from './analyzer.js';
 import { objectKindOf, objectName } from './ddl-effect.js';
 import type { PrivilegeEffect } from './types.js';
@@ -33,13 +33,13 @@ function grantStmt(f: Fields, a: Analyzer): PrivilegeEffect {
   });
 }
 
-/** Role options as words: `superuser`, `nologin`, `password`… (never the password itself). */
+/** Role options as words: `superuser`, `nocreatedb`, `password`, `connectionlimit`… (never their values). */
 function roleOptions(options: unknown): string[] {
   return defElems(options).map((d) => {
-    const name = str(d.defname) ?? '';
-    if (name === 'password' || name === 'rolemembers' || name === 'addroleto' || name === 'validUntil') return name.toLowerCase();
-    const text = d.arg === undefined ? undefined : defElemText(d);
-    return booleanOption(text) === false ? `no${name}` : name;
+    const name = (str(d.defname) ?? '').toLowerCase();
+    // SUPERUSER / NOSUPERUSER and the like are Boolean nodes; other options carry values, not switches.
+    const flag = as(d.arg, 'Boolean');
+    return flag && flag.boolval !== true ? `no${name}` : name;
   });
 }
 

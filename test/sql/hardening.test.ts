@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { analyze, analyzeUncached, initParser, type Analysis } from '../../src/sql/index.js';
 import { parserHealth } from '../../src/sql/parser.js';
+import { analyzeStatement } from '../../src/sql/analyze.js';
+import { classifiedNodeTypes } from '../../src/sql/index.js';
 
 function both(text: string): Analysis[] {
   return [analyzeUncached(text), analyze(text)];
@@ -110,5 +112,25 @@ describe('input hardening', () => {
   test('garbage of every kind comes back as values', () => {
     const inputs = ['', '   ', ';', '$$', "'", '"', '/*', '--', 'SELECT', '\uFFFD\uFFFD', '\u{10FFFF}', 'SELECT $999999999999'];
     for (const text of inputs) for (const a of both(text)) assert.ok(Array.isArray(a.statements));
+  });
+
+  test('an unknown node type does not crash: kind from its name, read-only unknown, recorded', () => {
+    const node = {
+      FancyFutureStmt: {
+        relation: { relname: 't' },
+        options: [{ FuncCall: { funcname: [{ String: { sval: 'pg_reload_conf' } }] } }],
+        extra: { ShinyNewExpr: { arg: { ColumnRef: { fields: [{ String: { sval: 'a' } }] } } } },
+      },
+    };
+    const { statement } = analyzeStatement(node, 'FANCY FUTURE t', { start: 0, end: 14 }, 0, {});
+    assert.equal(statement.kind, 'fancy-future');
+    assert.equal(statement.node, 'FancyFutureStmt');
+    assert.deepEqual(statement.unclassified, ['FancyFutureStmt', 'ShinyNewExpr']);
+    // What it could see inside still counts: the dangerous call makes it false, not merely unknown.
+    assert.equal(statement.readOnly, false);
+    const quiet = analyzeStatement({ QuietFutureStmt: {} }, 'QUIET', { start: 0, end: 5 }, 0, {}).statement;
+    assert.equal(quiet.readOnly, 'unknown');
+    assert.ok(!classifiedNodeTypes().has('FancyFutureStmt'));
+    assert.ok(classifiedNodeTypes().has('SelectStmt') && classifiedNodeTypes().has('FuncCall') && classifiedNodeTypes().has('ResTarget'));
   });
 });

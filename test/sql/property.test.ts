@@ -110,4 +110,13 @@ describe('cache property', () => {
       (a.statements[0] as { readOnly: unknown }).readOnly = true;
     });
   });
+
+  test('the cache is bounded', () => {
+    const cache = new AnalysisCache({ maxEntries: 50 });
+    for (let i = 0; i < 500; i++) cache.analyze(`SELECT ${i} FROM t${i} WHERE a = ${i}`);
+    const stats = cache.stats();
+    assert.ok(stats.exactEntries <= 50 && stats.shapeEntries <= 50, JSON.stringify(stats));
+    // Still right after evictions.
+    assert.deepStrictEqual(cache.analyze('SELECT 1 FROM t1 WHERE a = 1'), analyzeUncached('SELECT 1 FROM t1 WHERE a = 1'));
+  });
 });
