@@ -216,8 +216,14 @@ export class Relay {
   }
 
   #forward(frame: Frame, unit?: Parameters<ResponseTracker<Tag>['push']>[0]): void {
-    if (unit) this.#tracker.push(unit);
+    this.#expect(unit);
     this.#toUpstream(frame.raw);
+  }
+
+  /** Queues the reply a message will get; one the server will ignore (after an error) is booked as skipped now. */
+  #expect(unit: Parameters<ResponseTracker<Tag>['push']>[0] | undefined): void {
+    const skipped = unit && this.#tracker.push(unit);
+    if (skipped) this.#accounting.step({ forward: false, completed: [skipped] });
   }
 
   #toUpstream(bytes: Buffer): void {
@@ -313,7 +319,7 @@ export class Relay {
 
   /** Sends the message that fails upstream in place of a refused one; its error becomes `error`. */
   #sendPoison(error: PgErrorFields, simple: boolean): void {
-    this.#tracker.push({ kind: 'poison', simple, error, tag: NONE });
+    this.#expect({ kind: 'poison', simple, error, tag: NONE });
     this.#toUpstream(simple ? queryMessage(this.#poison) : parseMessage(this.#poison, this.#poison));
   }
 

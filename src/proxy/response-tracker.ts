@@ -68,6 +68,8 @@ export class ResponseTracker<Tag = unknown> {
   #units: Unit<Tag>[] = [];
   #head = 0;
   #copyIn = false;
+  /** An extended-protocol error arrived before the client's Sync was sent. */
+  #skippingToSync = false;
 
   /** Units still waiting for their reply. */
   get pending(): number {
@@ -79,9 +81,16 @@ export class ResponseTracker<Tag = unknown> {
     return this.#copyIn;
   }
 
-  /** Records a forwarded message that the server will answer. */
-  push(unit: Unit<Tag>): void {
+  /**
+   * Records a forwarded message that the server will answer. After an extended-protocol error the
+   * server ignores everything up to Sync; a message sent in that window is never answered, so it is
+   * returned at once as skipped instead of being queued.
+   */
+  push(unit: Unit<Tag>): Completion<Tag> | undefined {
+    if (this.#skippingToSync && unit.kind !== 'sync') return { unit, outcome: 'skipped' };
+    if (unit.kind === 'sync') this.#skippingToSync = false;
     this.#units.push(unit);
+    return undefined;
   }
 
   /** The client ended copy-in (CopyDone or CopyFail). */
@@ -178,6 +187,7 @@ export class ResponseTracker<Tag = unknown> {
     for (let unit = this.peek(); unit && unit.kind !== 'sync'; unit = this.peek()) {
       step.completed.push({ unit: this.#pop(), outcome: 'skipped' });
     }
+    if (!this.peek()) this.#skippingToSync = true;
     return step;
   }
 

@@ -84,6 +84,32 @@ describe('refused statements', { skip: !(await postgresReachable()) && !process.
     client.close();
   });
 
+  test('transaction state agrees with the upstream after every message of a mixed script', async (t) => {
+    if (!(await needPostgres(t))) return;
+    const { client, applicationName } = await login();
+    const script = [
+      'BEGIN',
+      "INSERT INTO t VALUES (600, 'a')",
+      'SAVEPOINT s1',
+      'DELETE FROM t', // denied: aborts the transaction, savepoint or not
+      'ROLLBACK TO SAVEPOINT s1',
+      "INSERT INTO t VALUES (601, 'b')",
+      'SELECT 1/0', // the server's own error
+      'ROLLBACK TO s1',
+      'COMMIT',
+      'DROP TABLE t', // denied outside a transaction
+      'BEGIN; SELECT 1; COMMIT',
+      'BEGIN; DELETE FROM t', // denied as a whole: the BEGIN does not run either
+      'START TRANSACTION',
+      'UPDATE t SET note = NULL', // denied
+      'END',
+      '',
+    ];
+    for (const sql of script) await exchange(client, applicationName, sql);
+    assert.deepEqual((await adminRows<{ id: number }>(db.adminUrl, 'select id from t where id in (600, 601) order by id')).map((r) => r.id), [600]);
+    client.close();
+  });
+
   test('a message with one denied statement runs none of them', async (t) => {
     if (!(await needPostgres(t))) return;
     const { client, applicationName } = await login();

@@ -44,6 +44,18 @@ test('a poison skipped after an earlier error shows nothing', () => {
   assert.deepEqual(step.completed.map((c) => c.outcome), ['error', 'skipped']);
 });
 
+test('messages sent after an extended error but before Sync are never answered', () => {
+  const t = new ResponseTracker<string>();
+  t.push({ kind: 'execute', tag: 'e' });
+  t.onMessage(B.ErrorResponse, { error: ERR });
+  assert.equal(t.push({ kind: 'poison', simple: true, error: DENY, tag: 'late' })?.outcome, 'skipped');
+  assert.equal(t.push({ kind: 'parse', tag: 'late' })?.outcome, 'skipped');
+  assert.equal(t.push({ kind: 'sync', tag: 's' }), undefined);
+  assert.equal(t.onMessage(B.ReadyForQuery, { status: 'I' }).completed[0]?.unit.tag, 's');
+  assert.equal(t.push({ kind: 'parse', tag: 'next' }), undefined);
+  assert.equal(t.pending, 1);
+});
+
 test('simple Query statements are counted; a Describe ends at RowDescription or NoData', () => {
   const t = new ResponseTracker<string>();
   t.push({ kind: 'query', tag: 'q' });
