@@ -22,9 +22,12 @@ function columnRef(fields: Fields, a: Analyzer): void {
   if (parts.length > 0) a.state.scope.column(parts);
 }
 
+/** Where `$n` is a parameter of the statement itself; elsewhere it belongs to a PREPARE or a function body. */
+const OWN_PARAMETERS = new Set([undefined, 'explain', 'explain-analyze']);
+
 function paramRef(fields: Fields, a: Analyzer): void {
   const n = typeof fields.number === 'number' ? fields.number : 0;
-  if (n > a.parameterCount) a.parameterCount = n;
+  if (n > a.parameterCount && OWN_PARAMETERS.has(a.state.via)) a.parameterCount = n;
 }
 
 function operatorExpr(fields: Fields, a: Analyzer): void {
