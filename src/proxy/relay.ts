@@ -55,6 +55,14 @@ export interface RelayOptions {
   onEnd(reason: string): void;
 }
 
+/** Lifecycle hooks (idle timeout, statement watchdog, graceful shutdown: src/proxy/lifecycle.ts). */
+export interface RelayObserver {
+  /** Client messages arrived: the session has work in hand. */
+  busy(): void;
+  /** Every reply is in: ReadyForQuery with nothing outstanding and nothing queued. */
+  idle(status: TransactionStatus): void;
+}
+
 const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = { I: 'idle', T: 'in-transaction', E: 'failed' };
 
 export class Relay {
@@ -73,6 +81,8 @@ export class Relay {
   #held: { cancelled: boolean } | undefined;
   #pauses = new Set<string>();
   #ended = false;
+  /** Set before `start()` by whoever runs the session's lifecycle. */
+  observer: RelayObserver | undefined;
   readonly #accounting: ReplyAccounting;
 
   constructor(options: RelayOptions) {
@@ -93,6 +103,11 @@ export class Relay {
     if (this.#inbox.length > 0) void this.#pump();
     client.resume();
     upstream.socket.resume();
+  }
+
+  /** The authenticated actor of this session. */
+  get actor(): Actor {
+    return this.#o.actor;
   }
 
   /** Transaction status as of the last ReadyForQuery. */
@@ -129,6 +144,7 @@ export class Relay {
       return;
     }
     if (frames.length === 0) return;
+    this.observer?.busy();
     this.#inbox.push(...frames);
     if (this.#inbox.length - this.#inboxHead > this.#o.maxPendingMessages) this.#pauseClient('inbox');
     void this.#pump();
@@ -390,6 +406,7 @@ export class Relay {
     if (status) {
       this.#status = status;
       if (status === 'I') this.#portals.clear();
+      if (this.#tracker.pending === 0 && !this.#pumping && this.#inboxHead >= this.#inbox.length) this.observer?.idle(status);
     }
     if (detail.error && (detail.error.severity === 'FATAL' || detail.error.severity === 'PANIC')) {
       this.end('upstream ended the session');
