@@ -5,15 +5,20 @@
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createServer, type Server as TlsServer } from 'node:tls';
 import type { ClientCertificateConfig, TlsConfig } from '../config/types.js';
 import { tlsServerEndPoint } from './certificate-hash.js';
+import { ALPN_POSTGRESQL } from './alpn.js';
 import { TlsError } from './errors.js';
 
 /** TLS toward clients, ready for handshakes. */
 export interface ServerTls {
   mode: 'allowed' | 'required';
-  context: SecureContext;
+  /**
+   * Never listens: accepted sockets are handed to it (`emit('connection')`), so Node's own server-side
+   * logic runs the handshake and verifies client certificates (`authorized`), which a bare TLSSocket does not.
+   */
+  server: TlsServer;
   /** Hash of Parapet's certificate (RFC 5929); undefined when its signature names no usable hash. */
   channelBinding: Buffer | undefined;
   /** Client certificates as identity, when configured. */
@@ -62,7 +67,15 @@ export function loadServerTls(config: TlsConfig | undefined, now = new Date()): 
       throw new TlsError('bad-ca', `\`${config.clientCertificates.ca}\` holds no PEM certificate`, { hint: 'give the CA that signs the client certificates', cause: error });
     }
   }
-  const context = createSecureContext({ cert: certPem, key: keyPem, minVersion: MIN_VERSION, ...(ca ? { ca } : {}) });
+  const server = createServer({
+    cert: certPem,
+    key: keyPem,
+    minVersion: MIN_VERSION,
+    ALPNProtocols: [ALPN_POSTGRESQL],
+    ...(ca ? { ca, requestCert: true } : {}),
+    // Parapet decides about client certificates itself, so the client hears a PostgreSQL error, not an alert.
+    rejectUnauthorized: false,
+  });
   const channelBinding = tlsServerEndPoint(certificate.raw);
   const warnings: string[] = [];
   if (!channelBinding) warnings.push(`the certificate's signature algorithm names no hash for channel binding: SCRAM-SHA-256-PLUS is not offered`);
@@ -72,7 +85,7 @@ export function loadServerTls(config: TlsConfig | undefined, now = new Date()): 
   const identity = clientCertificates ? `; client certificates required (${clientCertificates.auth === 'cert' ? 'certificate alone' : 'certificate and password'})` : '';
   return {
     mode: config.mode,
-    context,
+    server,
     channelBinding,
     clientCertificates,
     summary: `TLS ${config.mode}: ${certificate.subject.replaceAll('\n', ', ')}, valid until ${certificate.validTo}${identity}`,

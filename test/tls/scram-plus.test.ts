@@ -50,7 +50,7 @@ test('tls-server-end-point hashes the DER with the signature hash, SHA-256 for S
   try {
     for (const { name, options, expect } of cases) {
       const issued = await ca.issue(name, { cn: 'localhost', ...options, ...(options.key === 'rsa' ? { signer: rsaCa } : {}) });
-      const der = new X509Certificate(ca.read(issued.cert)).raw;
+      const der: Buffer = new X509Certificate(ca.read(issued.cert)).raw;
       assert.equal(signatureHash(der), options.digest, name);
       assert.deepEqual(tlsServerEndPoint(der), await ca.fingerprint(issued.cert, expect), name);
     }
