@@ -192,6 +192,25 @@ describe('refused statements', { skip: !(await postgresReachable()) && !process.
     client.close();
   });
 
+  test('COPY FROM STDIN through the extended protocol, with the Sync the server ignores during copy-in', async (t) => {
+    if (!(await needPostgres(t))) return;
+    const { client, applicationName } = await login();
+    client.send(fe.parse('', 'COPY t FROM STDIN'), fe.bind({}), fe.execute(), fe.sync());
+    const started: string[] = [];
+    for (let m = await client.next(); m; m = await client.next()) {
+      started.push(m.type);
+      if (m.type === 'CopyInResponse') break;
+    }
+    assert.deepEqual(started, ['ParseComplete', 'BindComplete', 'CopyInResponse']);
+    client.send(fe.copyData(Buffer.from('700\tcopied\n701\tcopied\n')), fe.copyDone(), fe.sync());
+    const finished = await client.untilReady();
+    assert.deepEqual(finished.map((m) => m.type), ['CommandComplete', 'ReadyForQuery']);
+    assert.equal(statusOf(finished), await upstreamStatus(db.adminUrl, applicationName));
+    assert.equal((await adminRows(db.adminUrl, 'select id from t where id in (700, 701)')).length, 2);
+    assert.equal(statusOf(await exchange(client, applicationName, 'SELECT 1')), 'I');
+    client.close();
+  });
+
   test('the FunctionCall message is refused', async (t) => {
     if (!(await needPostgres(t))) return;
     const { client, applicationName } = await login();
