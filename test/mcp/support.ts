@@ -103,7 +103,7 @@ const REPO = (() => {
 export function parapetCommand(): { command: string; args: string[] } {
   const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
   return fromSource
-    ? { command: process.execPath, args: ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts')] }
+    ? { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), join(REPO, 'src', 'cli', 'main.ts')] }
     : { command: process.execPath, args: [join(REPO, 'dist', 'src', 'cli', 'main.js')] };
 }
 
