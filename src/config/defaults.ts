@@ -19,7 +19,11 @@ export const DEFAULT_LIMITS: Limits = {
   upstreamWaitMs: 30_000,
   maxConnections: 1000,
   maxPendingMessages: 1024,
+  shutdownTimeoutMs: 30_000,
 };
+
+/** The metrics address the docs use as the example (metrics are served only when configured). */
+export const DEFAULT_METRICS_LISTEN = { host: '127.0.0.1', port: 9187 } as const;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 

@@ -9,11 +9,12 @@ import { DEFAULT_AUDIT_PATH, DEFAULT_CONFIG_FILE, DEFAULT_CONNECT_TIMEOUT_MS, DE
 import { ConfigError, ConfigErrorCode, type ConfigIssue } from './errors.js';
 import { Located, YamlSource } from './located-yaml.js';
 import { readTlsSection, resolveTls, type TlsFlags, type TlsSection } from './tls-config.js';
-import type { AuditSettings, Limits, ParapetConfig, UpstreamConfig, UpstreamCredential } from './types.js';
+import { OPERATION_LIMIT_KEYS, readMetricsSection, readOperationLimits, resolveMetrics, type MetricsFlags } from './operations-config.js';
+import type { AuditSettings, Limits, MetricsConfig, ParapetConfig, UpstreamConfig, UpstreamCredential } from './types.js';
 import { parseDuration, parseHostPort, parseSize } from './units.js';
 
 /** Values given on the command line; each overrides the file. */
-export interface ConfigFlags extends TlsFlags {
+export interface ConfigFlags extends TlsFlags, MetricsFlags {
   config?: string;
   listen?: string;
   upstream?: string;
@@ -31,11 +32,11 @@ export interface LoadConfigOptions {
 
 export type ConfigResult = { ok: true; config: ParapetConfig } | { ok: false; issues: ConfigIssue[] };
 
-const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded', 'tls'] as const;
+const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded', 'tls', 'metrics'] as const;
 const UPSTREAM_KEYS = ['url', 'password', 'credentials', 'onRiskyRole', 'connectTimeout'] as const;
 const CREDENTIAL_KEYS = ['groups', 'kinds', 'actors', 'user', 'password'] as const;
 const AUDIT_KEYS = ['store', 'path', 'synchronous', 'redact', 'hmacKey', 'url', 'schema'] as const;
-const LIMIT_KEYS = ['maxMessageBytes', 'authTimeout', 'upstreamWait', 'maxConnections', 'maxPendingMessages'] as const;
+const LIMIT_KEYS = ['maxMessageBytes', 'authTimeout', 'upstreamWait', 'maxConnections', 'maxPendingMessages', ...OPERATION_LIMIT_KEYS] as const;
 const EMBEDDED_KEYS = ['dataDir'] as const;
 const ACTOR_KINDS: readonly ActorKind[] = ['human', 'agent', 'pipeline', 'service'];
 
@@ -82,6 +83,7 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
   const top = source.root.present ? source.root.mapping('the config file', TOP_KEYS) : undefined;
   let upstreamNode: Located | undefined;
   let tlsSection: TlsSection | undefined;
+  let metricsSection: MetricsConfig | undefined;
   if (top) {
     const listen = top.get('listen');
     if (listen?.present) {
@@ -114,6 +116,8 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
     upstreamNode = top.get('upstream');
     const tls = top.get('tls');
     if (tls?.present) tlsSection = readTlsSection(tls, base);
+    const metrics = top.get('metrics');
+    if (metrics?.present) metricsSection = readMetricsSection(metrics);
   }
   const upstream = upstreamNode?.present ? readUpstream(upstreamNode, secret) : undefined;
 
@@ -130,6 +134,8 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
   if (flags.secrets !== undefined) config.secrets = resolve(cwd, flags.secrets);
   const tls = resolveTls(tlsSection, flags, cwd, issues);
   if (tls) config.tls = tls;
+  const metrics = resolveMetrics(metricsSection, flags, issues);
+  if (metrics) config.metrics = metrics;
   if (flags.audit !== undefined) config.audit = { ...config.audit, store: 'sqlite', path: resolve(cwd, flags.audit) } as AuditSettings;
 
   const url = flags.upstream ?? upstream?.url ?? env[UPSTREAM_URL_ENV];
@@ -270,7 +276,8 @@ function readAudit(node: Located, base: string, secret: (node: Located, what: st
 function readLimits(node: Located, limits: Limits): void {
   const map = node.mapping('`limits`', LIMIT_KEYS);
   if (!map) return;
-  const set = (key: (typeof LIMIT_KEYS)[number], target: keyof Limits, parse: (v: unknown) => number | undefined, expected: string): void => {
+  readOperationLimits(map, limits);
+  const set = (key: (typeof LIMIT_KEYS)[number], target: Exclude<keyof Limits, 'actors'>, parse: (v: unknown) => number | undefined, expected: string): void => {
     const value = map.get(key);
     if (!value?.present) return;
     const parsed = parse(value.scalar());

@@ -68,6 +68,32 @@ export interface Limits {
   maxConnections: number;
   /** Client messages queued behind a pending decision before Parapet stops reading that client. */
   maxPendingMessages: number;
+  /** Sessions one actor may hold at once; more get 53300. Absent: no per-actor limit. */
+  maxConnectionsPerActor?: number;
+  /** Milliseconds a session may wait for its client between statements before Parapet closes it. Absent: no limit. */
+  idleTimeoutMs?: number;
+  /** Milliseconds a statement may run: the upstream `statement_timeout`, which the actor cannot change. Absent: no limit. */
+  statementTimeoutMs?: number;
+  /** Milliseconds SIGTERM waits for running statements before their sessions are closed. */
+  shutdownTimeoutMs?: number;
+  /** Limits for some actors; the first entry whose selectors all match wins, each unset key falls back to the value above. */
+  actors?: ActorLimits[];
+}
+
+/** Limits for a subset of actors, selected like upstream credentials (an entry with no selector matches all). */
+export interface ActorLimits {
+  groups?: string[];
+  kinds?: ActorKind[];
+  actors?: string[];
+  /** Sessions each matching actor may hold at once. */
+  maxConnections?: number;
+  idleTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+/** The Prometheus endpoint (`/metrics`) and the health endpoints (`/healthz`, `/readyz`). */
+export interface MetricsConfig {
+  listen: HostPort;
 }
 
 /**
@@ -113,4 +139,6 @@ export interface ParapetConfig {
   tls?: TlsConfig;
   /** Folder for the embedded database's data (the embedded default only). */
   embeddedDataDir?: string;
+  /** Metrics and health over HTTP; absent: not served. */
+  metrics?: MetricsConfig;
 }
