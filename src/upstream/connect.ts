@@ -1,19 +1,24 @@
 /**
- * Opens an authenticated session on the upstream PostgreSQL server: TCP or unix socket, a
- * StartupMessage that pins `client_encoding=UTF8` and `standard_conforming_strings=on` (what the
- * analyser assumes), then trust, cleartext, md5 or SCRAM-SHA-256 authentication, up to the first
- * ReadyForQuery.
+ * Opens an authenticated session on the upstream PostgreSQL server: TCP (with TLS as `sslmode` says,
+ * see tls.ts) or unix socket, a StartupMessage that pins `client_encoding=UTF8` and
+ * `standard_conforming_strings=on` (what the analyser assumes), then trust, cleartext, md5 or
+ * SCRAM-SHA-256 authentication (SCRAM-SHA-256-PLUS on TLS when offered), up to the first ReadyForQuery.
  */
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { decodeBackend } from '../protocol/backend.js';
 import * as fe from '../protocol/encode-frontend.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { ProtocolError } from '../protocol/errors.js';
-import { ScramClientSession, SCRAM_SHA_256, md5Password, saltedPasswordAsync } from '../protocol/scram.js';
+import { ScramClientSession, SCRAM_SHA_256, SCRAM_SHA_256_PLUS, md5Password, saltedPasswordAsync } from '../protocol/scram.js';
 import { sendCancel } from './cancel.js';
 import { UpstreamError, socketError } from './errors.js';
 import { FrameSource } from './frame-source.js';
+import { negotiateTls, upstreamChannelBinding, type UpstreamTlsOptions } from './tls.js';
+
+/** libpq's `channel_binding`: `prefer` binds when the server offers SCRAM-SHA-256-PLUS on TLS, `require` insists. */
+export type ChannelBindingMode = 'disable' | 'prefer' | 'require';
 
 /** Where and as whom to connect. */
 export interface UpstreamOptions {
@@ -31,6 +36,10 @@ export interface UpstreamOptions {
   connectTimeoutMs?: number;
   /** Full path of a unix socket (`<dir>/.s.PGSQL.<port>`); when set, `host` is only used in messages. */
   socketPath?: string;
+  /** TLS as libpq's sslmode and friends say it; absent: no TLS. Never used on a unix socket (as libpq). */
+  tls?: UpstreamTlsOptions;
+  /** `prefer` by default. */
+  channelBinding?: ChannelBindingMode;
 }
 
 /**
@@ -50,7 +59,9 @@ export interface UpstreamConnection {
   host: string;
   port: number;
   socketPath?: string;
-  /** Sends a CancelRequest for this session on a new connection. */
+  /** Whether the session runs over TLS. */
+  encrypted: boolean;
+  /** Sends a CancelRequest for this session on a new connection (over TLS when this one is). */
   cancel(): Promise<void>;
   /** Sends Terminate and closes the socket; idempotent. */
   close(): void;
@@ -64,30 +75,76 @@ export const MAX_UPSTREAM_FRAME_BYTES = 0x3fffffff;
 const PINNED = { client_encoding: 'UTF8', standard_conforming_strings: 'on' } as const;
 
 export async function connectUpstream(options: UpstreamOptions): Promise<UpstreamConnection> {
+  const sslmode = options.socketPath ? 'disable' : (options.tls?.sslmode ?? 'disable');
+  switch (sslmode) {
+    case 'allow':
+      // libpq: plaintext first; TLS only when the server refuses the plaintext session.
+      try {
+        return await attempt(options, 'off');
+      } catch (error) {
+        if (error instanceof UpstreamError && error.pgError !== undefined) return attempt(options, 'on');
+        throw error;
+      }
+    case 'prefer':
+      // libpq: TLS when the server agrees; a failed handshake is retried in plaintext.
+      try {
+        return await attempt(options, 'on');
+      } catch (error) {
+        if (error instanceof UpstreamError && error.code === 'tls-failed') return attempt(options, 'off');
+        throw error;
+      }
+    case 'disable':
+      return attempt(options, 'off');
+    default:
+      return attempt(options, 'on');
+  }
+}
+
+/** One connection: TCP or unix socket, TLS when `tls` is `on` (and the server agrees, unless required), login. */
+async function attempt(options: UpstreamOptions, tls: 'on' | 'off'): Promise<UpstreamConnection> {
   const where = options.socketPath ?? `${options.host}:${options.port}`;
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const socket = options.socketPath ? netConnect({ path: options.socketPath }) : netConnect({ host: options.host, port: options.port });
-  socket.setNoDelay(true);
-  socket.pause();
+  const raw = options.socketPath ? netConnect({ path: options.socketPath }) : netConnect({ host: options.host, port: options.port });
+  raw.setNoDelay(true);
+  raw.pause();
   let connected = false;
-  socket.once('connect', () => (connected = true));
-  const reader = new FrameReader({ maxFrameBytes: MAX_UPSTREAM_FRAME_BYTES, startup: false });
-  const source = new FrameSource(socket, reader, where, (error) => socketError(error, where, connected));
+  let source: FrameSource | undefined;
+  let expire: (error: UpstreamError) => void = () => {};
+  const expired = new Promise<never>((_, reject) => (expire = reject));
+  expired.catch(() => {});
   const timer =
     timeoutMs > 0
       ? setTimeout(() => {
-          source.fail(new UpstreamError('timeout', `upstream ${where} did not complete the login within ${timeoutMs} ms`));
-          socket.destroy();
+          const error = new UpstreamError('timeout', `upstream ${where} did not complete the login within ${timeoutMs} ms`);
+          source?.fail(error);
+          expire(error);
+          raw.destroy();
         }, timeoutMs)
       : undefined;
   try {
-    await Promise.race([new Promise((resolve) => socket.once('connect', resolve)), source.failed]);
+    await Promise.race([
+      new Promise<void>((resolve, reject) => {
+        raw.once('connect', () => {
+          connected = true;
+          raw.off('error', reject);
+          resolve();
+        });
+        raw.once('error', (error) => reject(socketError(error, where, false)));
+      }),
+      expired,
+    ]);
+    raw.on('error', () => {}); // later errors reach the reader through `close`; never crash the process
+    const secure = tls === 'on' && options.tls ? await Promise.race([negotiateTls(raw, options.tls, options.host, where), expired]) : undefined;
+    const socket: Socket = secure ?? raw;
+    const reader = new FrameReader({ maxFrameBytes: MAX_UPSTREAM_FRAME_BYTES, startup: false });
+    source = new FrameSource(socket, reader, where, (error) => socketError(error, where, connected));
     socket.write(fe.startupMessage(startupParameters(options)));
-    const session = await login(source, options, where);
+    const session = await login(source, options, where, secure);
     checkPinned(session.parameters, where);
     source.release();
     socket.on('error', () => {});
     let closed = false;
+    const cancelOptions = { socketPath: options.socketPath, ...(secure && options.tls ? { tls: options.tls } : {}) };
     return {
       socket,
       reader: source.reader,
@@ -95,7 +152,8 @@ export async function connectUpstream(options: UpstreamOptions): Promise<Upstrea
       host: options.host,
       port: options.port,
       ...(options.socketPath ? { socketPath: options.socketPath } : {}),
-      cancel: () => sendCancel(options.host, options.port, session.processId, session.secretKey, { socketPath: options.socketPath }),
+      encrypted: secure !== undefined,
+      cancel: () => sendCancel(options.host, options.port, session.processId, session.secretKey, cancelOptions),
       close() {
         if (closed) return;
         closed = true;
@@ -104,7 +162,7 @@ export async function connectUpstream(options: UpstreamOptions): Promise<Upstrea
       },
     };
   } catch (error) {
-    socket.destroy();
+    raw.destroy();
     throw error;
   } finally {
     clearTimeout(timer);
@@ -128,9 +186,18 @@ interface Session {
   secretKey: Buffer;
 }
 
-async function login(source: FrameSource, options: UpstreamOptions, where: string): Promise<Session> {
+async function login(source: FrameSource, options: UpstreamOptions, where: string, secure: TLSSocket | undefined): Promise<Session> {
   const session: Session = { parameters: new Map(), processId: 0, secretKey: Buffer.alloc(0) };
+  const binding = options.channelBinding ?? 'prefer';
   let scram: ScramClientSession | undefined;
+  let bound = false;
+  /** channel_binding=require: no password may leave Parapet on an exchange that cannot bind. */
+  const requireBinding = (what: string): void => {
+    if (binding !== 'require') return;
+    throw new UpstreamError('channel-binding', `upstream ${where} ${what}, but channel_binding=require`, {
+      hint: secure ? 'the server must offer SCRAM-SHA-256-PLUS: scram-sha-256 in pg_hba.conf for this role' : 'channel binding needs TLS: set sslmode=require or stronger',
+    });
+  };
   const send = (bytes: Buffer) => source.socket.write(bytes);
   const password = (): string => {
     if (options.password !== undefined) return options.password;
@@ -142,24 +209,33 @@ async function login(source: FrameSource, options: UpstreamOptions, where: strin
     const message = decode(await source.next(), where);
     switch (message.type) {
       case 'AuthenticationOk':
+        if (!bound) requireBinding('authenticated Parapet without channel binding');
+        break;
       case 'NoticeResponse':
       case 'NegotiateProtocolVersion':
         break;
       case 'AuthenticationCleartextPassword':
+        requireBinding('asks for a cleartext password');
         send(fe.passwordMessage(password()));
         break;
       case 'AuthenticationMD5Password':
+        requireBinding('asks for an md5 password');
         send(fe.passwordMessage(md5Password(options.user, password(), message.salt)));
         break;
-      case 'AuthenticationSASL':
-        if (!message.mechanisms.includes(SCRAM_SHA_256)) {
+      case 'AuthenticationSASL': {
+        const plus = secure !== undefined && binding !== 'disable' && message.mechanisms.includes(SCRAM_SHA_256_PLUS);
+        const channelBinding = plus ? upstreamChannelBinding(secure) : undefined;
+        if (!channelBinding) requireBinding(plus ? 'has a certificate whose hash cannot be computed for channel binding' : 'does not offer SCRAM-SHA-256-PLUS');
+        if (!channelBinding && !message.mechanisms.includes(SCRAM_SHA_256)) {
           throw new UpstreamError('unsupported-auth', `upstream ${where} offers only SASL mechanisms ${message.mechanisms.map((m) => `\`${m}\``).join(', ')}`, {
-            hint: 'allow SCRAM-SHA-256 without channel binding for Parapet\'s upstream role',
+            hint: secure ? 'allow SCRAM-SHA-256 for Parapet\'s upstream role' : 'SCRAM-SHA-256-PLUS needs TLS: set sslmode=require or stronger',
           });
         }
-        scram = new ScramClientSession(password());
-        send(fe.saslInitialResponse(SCRAM_SHA_256, scram.clientFirst()));
+        // On TLS without binding, say `y` (could bind, server seems not to) unless binding is disabled, as libpq does.
+        scram = new ScramClientSession(password(), channelBinding ? { channelBinding } : { onTls: secure !== undefined && binding !== 'disable' && !plus });
+        send(fe.saslInitialResponse(scram.mechanism, scram.clientFirst()));
         break;
+      }
       case 'AuthenticationSASLContinue': {
         const client = expectScram(scram, where);
         const { salt, iterations } = scramStep(() => client.serverFirst(message.data), where);
@@ -173,6 +249,7 @@ async function login(source: FrameSource, options: UpstreamOptions, where: strin
             hint: 'the server may not be the one configured',
           });
         }
+        bound = scram!.mechanism === SCRAM_SHA_256_PLUS;
         break;
       case 'AuthenticationUnsupported':
         throw new UpstreamError('unsupported-auth', `upstream ${where} asks for authentication method ${message.method}, which Parapet does not support`, {

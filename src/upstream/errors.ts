@@ -16,7 +16,7 @@ export type UpstreamErrorCode =
   | 'closed'
   /** The server rejected the credentials (SQLSTATE class 28), no password was configured, or its SCRAM signature was wrong. */
   | 'auth-failed'
-  /** The server asked for an authentication method Parapet does not speak (GSSAPI, SSPI, SCRAM-SHA-256-PLUS only…). */
+  /** The server asked for an authentication method Parapet does not speak (GSSAPI, SSPI…). */
   | 'unsupported-auth'
   /** The server refused the session for another reason (database missing, too many connections…). */
   | 'server-error'
@@ -25,7 +25,13 @@ export type UpstreamErrorCode =
   /** A query Parapet ran itself failed; `sqlstate` and `pgError` say why. */
   | 'query-failed'
   /** An upstream URL that cannot be used. */
-  | 'bad-url';
+  | 'bad-url'
+  /** The server declined TLS (answered `N`) where sslmode requires it. */
+  | 'tls-refused'
+  /** The TLS handshake failed: certificate not trusted, host name not in it, unusable TLS files… */
+  | 'tls-failed'
+  /** channel_binding=require, but the server did not authenticate with SCRAM-SHA-256-PLUS. */
+  | 'channel-binding';
 
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';

@@ -1,19 +1,24 @@
 /**
  * Parses an upstream URL with libpq's semantics for what Parapet supports:
- * `postgres[ql]://user:password@host:port/database?application_name=…&options=…&sslmode=disable`.
- * A host (or `host=` parameter) starting with `/` is a unix socket directory. Anything Parapet
- * cannot honour (TLS, several hosts, other libpq parameters) is an error, never silently ignored.
+ * `postgres[ql]://user:password@host:port/database?application_name=…&options=…&sslmode=verify-full&sslrootcert=ca.pem`.
+ * A host (or `host=` parameter) starting with `/` is a unix socket directory (no TLS there, as in
+ * libpq). Anything Parapet cannot honour (several hosts, other libpq parameters) is an error, never
+ * silently ignored.
  */
-import type { UpstreamOptions } from './connect.js';
+import type { ChannelBindingMode, UpstreamOptions } from './connect.js';
 import { UpstreamError } from './errors.js';
+import { SSL_MODES, type SslMode, type UpstreamTlsOptions } from './tls.js';
 
 const DEFAULT_PORT = 5432;
 
-/** sslmode values that allow a connection without TLS (Parapet has no upstream TLS yet). */
-const PLAINTEXT_SSLMODES = new Set(['disable', 'allow', 'prefer']);
+/** libpq's default sslmode: TLS when the server offers it, unverified. */
+const DEFAULT_SSLMODE: SslMode = 'prefer';
+
+const TLS_PARAMETERS = new Set(['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslsni', 'channel_binding']);
+
+const bad = (message: string, hint?: string) => new UpstreamError('bad-url', message, hint === undefined ? {} : { hint });
 
 export function parseUpstreamUrl(text: string): UpstreamOptions {
-  const bad = (message: string, hint?: string) => new UpstreamError('bad-url', message, hint === undefined ? {} : { hint });
   const match = /^postgres(?:ql)?:\/\/([^/?#]*)([^?#]*)(\?[^#]*)?$/i.exec(text);
   if (!match) {
     throw bad('upstream URL must look like `postgres://user:password@host:port/database?parameters`', 'for example `postgres://parapet@127.0.0.1:5432/app`');
@@ -34,6 +39,7 @@ export function parseUpstreamUrl(text: string): UpstreamOptions {
   let host = decode(hostMatch[1] ?? hostMatch[2] ?? '', 'host');
   let port = hostMatch[3] ? Number(hostMatch[3]) : DEFAULT_PORT;
   const options: Partial<UpstreamOptions> = {};
+  const tlsParameters: Array<[string, string]> = [];
   const colon = userinfo.indexOf(':');
   const user = decode(colon < 0 ? userinfo : userinfo.slice(0, colon), 'user name');
   if (user !== '') options.user = user;
@@ -73,19 +79,21 @@ export function parseUpstreamUrl(text: string): UpstreamOptions {
         break;
       }
       case 'sslmode':
-        if (!PLAINTEXT_SSLMODES.has(value)) {
-          throw bad(`upstream sslmode \`${value}\` is not supported: Parapet does not speak TLS to the upstream yet`, 'use `sslmode=disable` and a private network or unix socket');
-        }
+      case 'sslrootcert':
+      case 'sslcert':
+      case 'sslkey':
+      case 'sslsni':
+      case 'channel_binding':
+        tlsParameters.push([name, value]);
         break;
       case 'gssencmode':
-      case 'channel_binding':
         if (value !== 'disable' && value !== 'prefer') throw bad(`upstream ${name} \`${value}\` is not supported`, `use \`${name}=disable\``);
         break;
       case 'client_encoding':
         if (value.toUpperCase().replace(/[-_]/g, '') !== 'UTF8') throw bad(`upstream client_encoding \`${value}\` is not supported: Parapet always uses UTF8`);
         break;
       default:
-        throw bad(`upstream URL parameter \`${name}\` is not supported`, 'supported: host, port, dbname, user, password, application_name, options, connect_timeout, sslmode, gssencmode, channel_binding, client_encoding');
+        throw bad(`upstream URL parameter \`${name}\` is not supported`, 'supported: host, port, dbname, user, password, application_name, options, connect_timeout, sslmode, sslrootcert, sslcert, sslkey, sslsni, gssencmode, channel_binding, client_encoding');
     }
   }
 
@@ -95,7 +103,65 @@ export function parseUpstreamUrl(text: string): UpstreamOptions {
   if (options.user === undefined || options.user === '') throw bad('upstream URL has no user', 'add one: `postgres://parapet@host/db`');
   const result: UpstreamOptions = { ...options, host, port, user: options.user, database: options.database ?? options.user };
   if (host.startsWith('/')) result.socketPath = `${host.replace(/\/+$/, '')}/.s.PGSQL.${port}`;
+  const { tls, channelBinding } = tlsSettings(tlsParameters);
+  if (tls && !result.socketPath) result.tls = tls;
+  if (channelBinding) result.channelBinding = channelBinding;
   return result;
+}
+
+/**
+ * Only the TLS settings of an upstream URL (sslmode, sslrootcert, sslcert, sslkey, sslsni,
+ * channel_binding), validated as `parseUpstreamUrl` does; other parameters are not looked at.
+ * For callers that parse the rest of the URL themselves.
+ */
+export function parseUpstreamTls(text: string): { tls?: UpstreamTlsOptions; channelBinding?: ChannelBindingMode } {
+  const search = /\?([^#]*)/.exec(text)?.[0] ?? '';
+  const decode = (value: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw bad('upstream URL has an invalid percent-encoding in its parameters');
+    }
+  };
+  return tlsSettings(queryParameters(search, decode).filter(([name]) => TLS_PARAMETERS.has(name)));
+}
+
+/** libpq's rules for the TLS parameters; `tls` absent means sslmode=disable. */
+function tlsSettings(parameters: Array<[string, string]>): { tls?: UpstreamTlsOptions; channelBinding?: ChannelBindingMode } {
+  const given = new Map(parameters);
+  const sslmodeText = given.get('sslmode');
+  if (sslmodeText !== undefined && !(SSL_MODES as readonly string[]).includes(sslmodeText)) {
+    throw bad(`upstream sslmode \`${sslmodeText}\` is not valid`, `one of ${SSL_MODES.join(', ')}`);
+  }
+  const rootcert = given.get('sslrootcert');
+  // libpq: sslrootcert=system makes verify-full the default and forbids anything weaker.
+  const sslmode = (sslmodeText as SslMode | undefined) ?? (rootcert === 'system' ? 'verify-full' : DEFAULT_SSLMODE);
+  if (rootcert === 'system' && sslmode !== 'verify-full') {
+    throw bad(`upstream sslmode \`${sslmode}\` may not be used with sslrootcert=system`, 'use sslmode=verify-full');
+  }
+  if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && (rootcert === undefined || rootcert === '')) {
+    throw bad(`upstream sslmode \`${sslmode}\` needs sslrootcert`, 'give the CA file that signs the server certificate (sslrootcert=/path/ca.pem), or sslrootcert=system for the trusted roots');
+  }
+  const cert = given.get('sslcert');
+  const key = given.get('sslkey');
+  if ((cert === undefined) !== (key === undefined)) throw bad('upstream sslcert and sslkey go together', 'give both the client certificate and its key');
+  const sni = given.get('sslsni');
+  if (sni !== undefined && sni !== '0' && sni !== '1') throw bad(`upstream sslsni \`${sni}\` is not valid`, 'use 0 or 1');
+  const binding = given.get('channel_binding');
+  if (binding !== undefined && binding !== 'disable' && binding !== 'prefer' && binding !== 'require') {
+    throw bad(`upstream channel_binding \`${binding}\` is not valid`, 'one of disable, prefer, require');
+  }
+  if (binding === 'require' && sslmode === 'disable') throw bad('upstream channel_binding=require needs TLS', 'set sslmode=require or stronger');
+  const out: { tls?: UpstreamTlsOptions; channelBinding?: ChannelBindingMode } = {};
+  if (binding !== undefined) out.channelBinding = binding;
+  if (sslmode === 'disable') return out;
+  out.tls = {
+    sslmode,
+    ...(rootcert !== undefined && rootcert !== '' ? { sslrootcert: rootcert } : {}),
+    ...(cert !== undefined ? { sslcert: cert, sslkey: key! } : {}),
+    ...(sni === '0' ? { sslsni: false } : {}),
+  };
+  return out;
 }
 
 /** `?a=b&c=d` split on `&` and the first `=`, percent-decoded; `+` stays `+` (as in libpq). */
