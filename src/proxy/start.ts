@@ -182,6 +182,8 @@ async function checkRoles(target: UpstreamTarget, config: ParapetConfig, log: Pr
         applicationName: 'parapet role check',
         connectTimeoutMs: upstream.connectTimeoutMs,
         ...(target.socketPath ? { socketPath: target.socketPath } : {}),
+        ...(target.tls ? { tls: target.tls } : {}),
+        ...(target.channelBinding ? { channelBinding: target.channelBinding } : {}),
       });
       try {
         risks = (await checkUpstreamRole(conn)).risks;

@@ -12,6 +12,9 @@
 import { connectUpstream, type UpstreamConnection, type UpstreamOptions } from '../upstream/connect.js';
 import { UpstreamError } from '../upstream/errors.js';
 import { simpleQuery } from '../upstream/simple-query.js';
+import type { ChannelBindingMode } from '../upstream/connect.js';
+import type { UpstreamTlsOptions } from '../upstream/tls.js';
+import { parseUpstreamTls } from '../upstream/url.js';
 import type { UpstreamCredential } from '../config/types.js';
 import type { Actor } from '../policy/types.js';
 import { PgError } from '../protocol/pg-error.js';
@@ -27,6 +30,9 @@ export interface UpstreamTarget {
   database: string;
   /** A unix socket directory given as `?host=/dir`. */
   socketPath?: string;
+  /** TLS from the URL's sslmode, sslrootcert, sslcert, sslkey, sslsni (libpq semantics; never on a unix socket). */
+  tls?: UpstreamTlsOptions;
+  channelBinding?: ChannelBindingMode;
 }
 
 /** Reads `postgres://user:password@host:port/database?host=/socket/dir`. */
@@ -51,6 +57,9 @@ export function parseUpstreamUrl(url: string): UpstreamTarget {
   };
   if (parsed.password) target.password = decodeURIComponent(parsed.password);
   if (socketDir?.startsWith('/')) target.socketPath = `${socketDir}/.s.PGSQL.${port}`;
+  const { tls, channelBinding } = parseUpstreamTls(url);
+  if (tls && !target.socketPath) target.tls = tls;
+  if (channelBinding) target.channelBinding = channelBinding;
   return target;
 }
 
@@ -148,6 +157,8 @@ function upstreamOptions(target: UpstreamTarget, credential: { user: string; pas
   if (request.applicationName !== undefined) options.applicationName = request.applicationName;
   if (settings.length > 0) options.options = formatOptions(settings);
   if (target.socketPath) options.socketPath = target.socketPath;
+  if (target.tls) options.tls = target.tls;
+  if (target.channelBinding) options.channelBinding = target.channelBinding;
   return options;
 }
 
