@@ -8,6 +8,7 @@ import { errorResponse } from '../protocol/encode-backend.js';
 import type { HostPort } from '../config/types.js';
 import { acceptClient, type ServerTls } from '../tls/index.js';
 import { CancelRegistry } from './cancel-registry.js';
+import { SHUTTING_DOWN, SessionLifecycles } from './lifecycle.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamProvider } from './ports.js';
 import type { Relay } from './relay.js';
 import { runSession } from './session.js';
@@ -22,6 +23,8 @@ export interface ProxyServerOptions {
   limits: { maxMessageBytes: number; authTimeoutMs: number; maxPendingMessages: number; maxConnections: number };
   /** TLS toward clients (SSLRequest and direct TLS); absent: plaintext only. */
   tls?: ServerTls | undefined;
+  /** Idle and statement timeouts and the graceful drain; absent: none of them. */
+  lifecycle?: SessionLifecycles;
 }
 
 export interface ProxyServer {
@@ -29,19 +32,24 @@ export interface ProxyServer {
   address: HostPort;
   /** Client connections open now. */
   readonly connections: number;
-  /** Stops accepting, ends every session and resolves when all sockets are closed. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, ends every session and resolves when all sockets are closed. With `graceMs`,
+   * running statements first get that long to finish (idle sessions end at once).
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
   const cancels = new CancelRegistry();
   const sockets = new Set<Socket>();
   const relays = new Set<Relay>();
+  const lifecycle = options.lifecycle ?? new SessionLifecycles({}, options.log);
   const deps = { ...options, cancels, mockSecret: randomBytes(32) };
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => {}); // a reset client must never crash the process; 'close' follows
     if (sockets.size >= options.limits.maxConnections) {
+      lifecycle.events.refused?.('max-connections');
       socket.end(errorResponse({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' }));
       return;
     }
@@ -55,6 +63,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
         deps,
         (relay) => {
           relays.add(relay);
+          lifecycle.watch(relay, socket);
           socket.once('close', () => relays.delete(relay));
         },
         accepted.tls,
@@ -76,9 +85,10 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     get connections() {
       return sockets.size;
     },
-    async close() {
+    async close({ graceMs = 0 } = {}) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const relay of relays) relay.end('server shutting down', { severity: 'FATAL', code: '57P01', message: 'terminating connection due to administrator command' });
+      if (graceMs > 0) await lifecycle.drain(graceMs);
+      for (const relay of relays) relay.end('server shutting down', SHUTTING_DOWN);
       for (const socket of sockets) socket.destroy();
       await closed;
     },
