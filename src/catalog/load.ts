@@ -10,7 +10,7 @@ const QUERIES: Readonly<Record<keyof CatalogRows, string>> = {
   relations: `SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples::float8, c.relispartition, c.relpersistence
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S') AND n.nspname <> 'pg_toast'`,
-  columns: `SELECT a.attrelid, a.attnum, a.attname
+  columns: `SELECT a.attrelid, a.attnum, a.attname, a.atttypid
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`,
   functions: `SELECT p.oid, n.nspname, p.proname, p.pronargs, p.provolatile, l.lanname, pg_get_userbyid(p.proowner), p.prokind, p.provariadic <> 0, p.pronargdefaults

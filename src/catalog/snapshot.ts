@@ -21,6 +21,8 @@ export interface RelationEntry {
   temporary: boolean;
   /** Column names by attribute number (dropped columns left out). */
   columns: ReadonlyMap<number, string>;
+  /** Column type OIDs by attribute number. */
+  columnTypes: ReadonlyMap<number, number>;
 }
 
 export type FunctionKind = 'function' | 'procedure' | 'aggregate' | 'window';
@@ -116,11 +118,15 @@ export function buildSnapshot(rows: CatalogRows, loadedAt: number): CatalogSnaps
   const schemas = new Map(rows.schemas.map(([oid, name]) => [name!, Number(oid)]));
 
   const columns = new Map<number, Map<number, string>>();
-  for (const [relid, attnum, name] of rows.columns) {
+  const types = new Map<number, Map<number, number>>();
+  for (const [relid, attnum, name, type] of rows.columns) {
     const oid = Number(relid);
     let map = columns.get(oid);
+    let typeMap = types.get(oid);
     if (!map) columns.set(oid, (map = new Map()));
+    if (!typeMap) types.set(oid, (typeMap = new Map()));
     map.set(Number(attnum), name!);
+    typeMap.set(Number(attnum), Number(type));
   }
 
   const relations = new Map<number, RelationEntry>();
@@ -138,6 +144,7 @@ export function buildSnapshot(rows: CatalogRows, loadedAt: number): CatalogSnaps
       partition: partition === 't',
       temporary: persistence === 't',
       columns: columns.get(oid) ?? new Map(),
+      columnTypes: types.get(oid) ?? new Map(),
       ...(kind !== 'partitioned-table' && Number.isFinite(tuples) && tuples >= 0 ? { rows: Math.round(tuples) } : {}),
     };
     relations.set(oid, entry);

@@ -21,7 +21,7 @@ export interface FeedQuestion {
   maskedColumns: ReadonlySet<string>;
   /** Names (relation names) of relations that have masked columns: their whole-row references feed. */
   maskedRelations: ReadonlySet<string>;
-  /** The statement calls functions whose body is unknown (user functions): their results may carry anything. */
+  /** The statement calls functions whose body is unknown (user functions): their results may carry anything, masked data included. */
   unknownFunctions: boolean;
 }
 
@@ -38,7 +38,7 @@ interface Names {
 
 /** `true` when the statement (whole text of one statement) may put masked data in an origin-less field. */
 export function feedsOriginless(sql: string, question: FeedQuestion): boolean {
-  if (question.maskedColumns.size === 0 && question.maskedRelations.size === 0) return false;
+  if (question.maskedColumns.size === 0 && question.maskedRelations.size === 0 && !question.unknownFunctions) return false;
   const parsed = parseSql(sql);
   if (!parsed.ok || parsed.value.length !== 1) return true;
   const statement = parsed.value[0]!.stmt;
@@ -102,6 +102,32 @@ class Walker {
       default:
         return;
     }
+  }
+
+  /** What a query (with its WITH clause, or a FROM item) exposes as rows, for write checks. */
+  subquery(withClause: unknown, query: unknown, fromItem?: unknown): Output {
+    this.withClause(withClause);
+    if (fromItem !== undefined) this.from(fromItem);
+    const select = fieldsOf(query, 'SelectStmt');
+    return select ? this.select(select, 'sub') : { masked: false, fed: false };
+  }
+
+  /** SET-style assignments (UPDATE, MERGE … UPDATE): any value that carries masked data. */
+  assignments(withClause: unknown, fromClause: unknown, targetList: unknown): Output {
+    this.withClause(withClause);
+    for (const item of list(fromClause)) this.from(item);
+    const out: Output = { masked: false, fed: false };
+    for (const item of list(targetList)) {
+      const target = as(item, 'ResTarget');
+      if (target && this.valueCarries(target.val)) out.fed = true;
+    }
+    return out;
+  }
+
+  /** Whether a value (plain reference or expression) carries masked data. */
+  valueCarries(value: unknown): boolean {
+    const result = this.target(value, 'sublink');
+    return result.masked || result.fed || this.expression(value, 'sublink').fed;
   }
 
   private withClause(node: unknown): void {
@@ -296,4 +322,40 @@ function figureName(value: unknown): string | undefined {
   const cast = as(value, 'TypeCast');
   if (cast) return figureName(cast.arg);
   return undefined;
+}
+
+/**
+ * Whether a write moves masked data into the rows it writes: a masked column (or a value computed
+ * from one, or a whole row) in an INSERT's rows, an UPDATE's SET or MERGE's actions, or the query of
+ * CREATE TABLE AS / SELECT INTO. A masked column only filtered on (WHERE) moves nothing.
+ */
+export function copiesMasked(sql: string, question: FeedQuestion): boolean {
+  if (question.maskedColumns.size === 0 && question.maskedRelations.size === 0 && !question.unknownFunctions) return false;
+  const parsed = parseSql(sql);
+  if (!parsed.ok || parsed.value.length !== 1) return true;
+  const node = parsed.value[0]!.stmt;
+  const type = nodeType(node);
+  const f = type ? as(node, type) : undefined;
+  if (!f) return false;
+  const names: Names = { masked: new Set(question.maskedColumns), fed: new Set(), rows: new Set(question.maskedRelations) };
+  const walker = new Walker(names, question.unknownFunctions);
+  const carries = (o: Output) => o.masked || o.fed;
+  switch (type) {
+    case 'InsertStmt':
+      return carries(walker.subquery(f.withClause, f.selectStmt));
+    case 'CreateTableAsStmt':
+      return carries(walker.subquery(undefined, f.query));
+    case 'SelectStmt':
+      return f.intoClause !== undefined && carries(walker.subquery(undefined, node));
+    case 'UpdateStmt':
+      return carries(walker.assignments(f.withClause, f.fromClause, f.targetList));
+    case 'MergeStmt': {
+      // The source's aliases (a subquery computing from masked columns) become known first.
+      walker.subquery(f.withClause, undefined, f.sourceRelation);
+      const actions = list(f.mergeWhenClauses).map((c) => as(c, 'MergeWhenClause'));
+      return actions.some((a) => a !== undefined && (carries(walker.assignments(undefined, undefined, a.targetList)) || list(a.values).some((v) => walker.valueCarries(v))));
+    }
+    default:
+      return false;
+  }
 }

@@ -57,6 +57,36 @@ test('user functions may return anything: their origin-less fields count as fed'
   assert.equal(feeds('SELECT id, lower(name) FROM customers', false), false);
 });
 
-test('nothing masked: nothing fed', () => {
-  assert.equal(feedsOriginless('SELECT lower(email) FROM customers', { maskedColumns: new Set(), maskedRelations: new Set(), unknownFunctions: true }), false);
+test('nothing masked and no user function: nothing fed; a user function may return masked data', () => {
+  assert.equal(feedsOriginless('SELECT get_all_emails()', { maskedColumns: new Set(), maskedRelations: new Set(), unknownFunctions: true }), true);
+  assert.equal(feedsOriginless('SELECT lower(email) FROM customers', { maskedColumns: new Set(), maskedRelations: new Set(), unknownFunctions: false }), false);
+});
+
+test('writes that move masked data, and writes that only filter on it', async () => {
+  const { copiesMasked } = await import('../../src/results/origin-feed.js');
+  for (const sql of [
+    'INSERT INTO export (a) SELECT email FROM customers',
+    'INSERT INTO export SELECT * FROM customers',
+    'CREATE TABLE t AS SELECT lower(email) FROM customers',
+    'CREATE TEMP TABLE t AS SELECT id, ssn FROM customers',
+    'SELECT email INTO scratch FROM customers',
+    'UPDATE customers SET name = email',
+    'UPDATE other SET note = c.ssn FROM customers c WHERE c.id = other.id',
+    'UPDATE other SET note = (SELECT email FROM customers LIMIT 1)',
+    'MERGE INTO t USING customers c ON t.id = c.id WHEN MATCHED THEN UPDATE SET note = c.email',
+    'MERGE INTO t USING (SELECT id, upper(email) AS x FROM customers) s ON t.id = s.id WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.x)',
+    "INSERT INTO t VALUES ((SELECT email FROM customers WHERE id = 1))",
+  ]) {
+    assert.equal(copiesMasked(sql, question), true, sql);
+  }
+  for (const sql of [
+    'INSERT INTO export (a) SELECT id FROM customers WHERE email LIKE $$a%$$',
+    'UPDATE customers SET name = $$x$$ WHERE email = $$a@b$$',
+    'DELETE FROM customers WHERE ssn IS NULL',
+    'MERGE INTO t USING customers c ON t.id = c.id WHEN MATCHED THEN DELETE',
+    'CREATE TABLE t AS SELECT id, name FROM customers',
+    "INSERT INTO t VALUES (1, 'x')",
+  ]) {
+    assert.equal(copiesMasked(sql, question), false, sql);
+  }
 });
