@@ -5,6 +5,9 @@
  * guard counts.
  */
 import type { LiveCatalog } from '../catalog/live-catalog.js';
+
+/** What the result guards ask the catalog (a `LiveCatalog`, or a stub in tests). */
+export type ResultCatalog = Pick<LiveCatalog, 'columnSources' | 'resolve' | 'snapshot'>;
 import type { MaskStyle } from '../policy/types.js';
 import { fieldMasker, type FieldMasker, type MaskRule } from './mask-values.js';
 import { ruleFor, strictestRule, type MaskingPolicy } from './masking-policy.js';
@@ -45,7 +48,7 @@ export interface PlanField {
 }
 
 export interface PlanContext {
-  catalog: LiveCatalog;
+  catalog: ResultCatalog;
   masking?: MaskingPolicy;
   bulk?: BulkReadLimit;
   feeds: StatementFeeds;

@@ -19,7 +19,8 @@ import { BackendCode } from '../protocol/codes.js';
 import type { Frame } from '../protocol/frame-reader.js';
 import type { Decision } from '../policy/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
-import type { LiveCatalog, ResolutionContext } from '../catalog/live-catalog.js';
+import type { ResolutionContext } from '../catalog/live-catalog.js';
+import type { ResultCatalog } from './row-plan.js';
 import { ResponseTracker } from '../proxy/response-tracker.js';
 import { copyShape, type CopyShape } from './copy-rows.js';
 import { withStatementMasks, type MaskingPolicy } from './masking-policy.js';
@@ -36,7 +37,7 @@ export interface JudgedResult {
 }
 
 export interface SessionResultsOptions {
-  catalog: LiveCatalog;
+  catalog: ResultCatalog;
   /** The session's name resolution (its search path), for the statements' relations. */
   resolution: () => ResolutionContext;
   /** The actor's masking (see `maskingFor`); absent when nothing is masked for this actor. */

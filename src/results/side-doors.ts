@@ -15,7 +15,8 @@
  *   - COPY of masked columns in a format whose rows cannot be masked (binary, another encoding).
  */
 import { relationsOf } from '../guard/relations.js';
-import type { LiveCatalog, ResolutionContext } from '../catalog/live-catalog.js';
+import type { ResolutionContext } from '../catalog/live-catalog.js';
+import type { ResultCatalog } from './row-plan.js';
 import type { RelationFacts } from '../policy/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
 import { copyShape } from './copy-rows.js';
@@ -33,7 +34,7 @@ export interface SideDoor {
 }
 
 export interface SideDoorContext {
-  catalog: LiveCatalog;
+  catalog: ResultCatalog;
   resolution: ResolutionContext;
   masking: MaskingPolicy;
 }

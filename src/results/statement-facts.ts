@@ -3,7 +3,8 @@
  * masked (and bulk-watched) columns it reads, and whether they can reach a field without origin.
  */
 import { relationsOf } from '../guard/relations.js';
-import type { LiveCatalog, ResolutionContext } from '../catalog/live-catalog.js';
+import type { ResolutionContext } from '../catalog/live-catalog.js';
+import type { ResultCatalog } from './row-plan.js';
 import type { RelationFacts } from '../policy/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
 import { feedsOriginless } from './origin-feed.js';
@@ -18,7 +19,7 @@ export interface WatchedColumns {
 }
 
 /** The columns of the statement's relations that the masks (or the bulk limit's tags) cover, by name. */
-export async function watchedColumns(catalog: LiveCatalog, facts: Record<string, RelationFacts>, matches: (facts: RelationFacts, column: string, tags: readonly string[]) => boolean): Promise<WatchedColumns> {
+export async function watchedColumns(catalog: ResultCatalog, facts: Record<string, RelationFacts>, matches: (facts: RelationFacts, column: string, tags: readonly string[]) => boolean): Promise<WatchedColumns> {
   const snapshot = await catalog.snapshot();
   const out: WatchedColumns = { columns: new Set(), relations: new Set() };
   for (const relation of Object.values(facts)) {
@@ -51,7 +52,7 @@ export function callsUnknownFunctions(statement: StatementAnalysis): boolean {
 }
 
 export interface FeedsContext {
-  catalog: LiveCatalog;
+  catalog: ResultCatalog;
   resolution: ResolutionContext;
   masking?: MaskingPolicy;
   bulk?: BulkReadLimit;
