@@ -123,7 +123,13 @@ export function parseUpstreamTls(text: string): { tls?: UpstreamTlsOptions; chan
       throw bad('upstream URL has an invalid percent-encoding in its parameters');
     }
   };
-  return tlsSettings(queryParameters(search, decode).filter(([name]) => TLS_PARAMETERS.has(name)));
+  const parameters = queryParameters(search, decode);
+  // A TLS setting Parapet cannot honour must not be dropped silently, even by callers that ignore other parameters.
+  const unsupported = parameters.find(([name]) => !TLS_PARAMETERS.has(name) && (/^ssl/.test(name) || name === 'requiressl'));
+  if (unsupported) throw bad(`upstream URL parameter \`${unsupported[0]}\` is not supported`, 'supported TLS parameters: sslmode, sslrootcert, sslcert, sslkey, sslsni, channel_binding');
+  const gss = parameters.find(([name, value]) => name === 'gssencmode' && value !== 'disable' && value !== 'prefer');
+  if (gss) throw bad(`upstream gssencmode \`${gss[1]}\` is not supported`, 'use `gssencmode=disable`');
+  return tlsSettings(parameters.filter(([name]) => TLS_PARAMETERS.has(name)));
 }
 
 /** libpq's rules for the TLS parameters; `tls` absent means sslmode=disable. */

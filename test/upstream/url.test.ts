@@ -91,5 +91,7 @@ test('parseUpstreamTls reads only the TLS parameters', async () => {
   const { parseUpstreamTls } = await import('../../src/upstream/url.js');
   assert.deepEqual(parseUpstreamTls('postgres://x/y?whatever=1&sslmode=verify-ca&sslrootcert=%2Fca.pem'), { tls: { sslmode: 'verify-ca', sslrootcert: '/ca.pem' } });
   assert.deepEqual(parseUpstreamTls('postgres://x/y'), { tls: { sslmode: 'prefer' } });
-  assert.throws(() => parseUpstreamTls('postgres://x/y?sslmode=verify-full'), (e: unknown) => e instanceof UpstreamError && e.code === 'bad-url');
+  for (const url of ['postgres://x/y?sslmode=verify-full', 'postgres://x/y?sslpassword=pw', 'postgres://x/y?sslcrl=/crl.pem', 'postgres://x/y?gssencmode=require']) {
+    assert.throws(() => parseUpstreamTls(url), (e: unknown) => e instanceof UpstreamError && e.code === 'bad-url', url);
+  }
 });
