@@ -16,7 +16,7 @@ import { startProxy } from '../proxy/start.js';
 import { parseUpstreamUrl } from '../upstream/url.js';
 import { McpSetupError } from './errors.js';
 import { guardFromPolicyFile } from './policy-source.js';
-import type { ProxyLogin } from './proxy-client.js';
+import { pgSsl, type ProxyLogin } from './proxy-client.js';
 
 /** Environment variable of the proxy URL (with the actor's credentials for stdio). */
 export const PROXY_URL_ENV = 'PARAPET_URL';
@@ -38,7 +38,13 @@ export interface McpBackend {
 
 /** A running proxy at `url`. `policyFile` is its policy, if the operator gives it (for check and tags). */
 export function remoteBackend(url: string, options: { policyFile?: string; environment?: string; source?: string } = {}): McpBackend {
-  const login = loginFromUrl(url, options.source ?? `$${PROXY_URL_ENV}`);
+  const source = options.source ?? `$${PROXY_URL_ENV}`;
+  const login = loginFromUrl(url, source);
+  try {
+    pgSsl(login.tls);
+  } catch (error) {
+    throw new McpSetupError('MCP_PROXY_URL', `${source}: cannot read a TLS file: ${(error as Error).message}`);
+  }
   const { user: _user, password: _password, ...proxy } = login;
   const guard = options.policyFile !== undefined ? guardFromPolicyFile(options.policyFile, options.environment) : undefined;
   return {
@@ -118,6 +124,7 @@ export function loginFromUrl(url: string, source: string): ProxyLogin {
     ...(parsed.password !== undefined ? { password: parsed.password } : {}),
     ...(parsed.socketPath ? { socketDir: parsed.host } : {}),
     ...(parsed.options !== undefined ? { options: parsed.options } : {}),
+    ...(parsed.tls ? { tls: parsed.tls } : {}),
   };
 }
 

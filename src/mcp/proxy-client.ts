@@ -6,7 +6,10 @@
  * One session per tool call: nothing (an open transaction, a `SET`) carries over from one call to
  * the next. Rows past the caller's cap are counted, not kept, so a huge result cannot exhaust memory.
  */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
+import { requiresTls, verifiesChain, type UpstreamTlsOptions } from '../upstream/tls.js';
 import { columnValue, type JsonValue } from './values.js';
 
 /** Where the proxy listens and as whom to log in. */
@@ -20,6 +23,8 @@ export interface ProxyLogin {
   socketDir?: string;
   /** The proxy URL's `options` (each `-c` is decided by the proxy like a `SET`). */
   options?: string;
+  /** TLS to the proxy, from the URL's libpq parameters (sslmode, sslrootcert, sslcert, sslkey). */
+  tls?: UpstreamTlsOptions;
 }
 
 /** A PostgreSQL error or notice as the proxy sent it. */
@@ -94,7 +99,7 @@ export async function withProxySession<T>(login: ProxyLogin, applicationName: st
     ...(login.options !== undefined ? { options: login.options } : {}),
     application_name: applicationName,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    ssl: false,
+    ssl: pgSsl(login.tls),
   });
   const notices: ServerMessage[] = [];
   client.on('notice', (notice) => notices.push(serverMessage(notice)));
@@ -109,6 +114,22 @@ export async function withProxySession<T>(login: ProxyLogin, applicationName: st
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * node-postgres's TLS settings for libpq's sslmode: `require` and stronger use TLS (the chain checked
+ * for verify-ca, and require with a CA file; the host name too for verify-full). node-postgres cannot
+ * fall back, so `allow` and `prefer` connect without TLS, as `disable` does.
+ */
+export function pgSsl(tls: UpstreamTlsOptions | undefined): false | ConnectionOptions {
+  if (!tls || !requiresTls(tls)) return false;
+  const read = (file: string) => readFileSync(file);
+  return {
+    rejectUnauthorized: verifiesChain(tls),
+    ...(tls.sslrootcert !== undefined && tls.sslrootcert !== 'system' ? { ca: read(tls.sslrootcert) } : {}),
+    ...(tls.sslcert !== undefined && tls.sslkey !== undefined ? { cert: read(tls.sslcert), key: read(tls.sslkey) } : {}),
+    ...(tls.sslmode === 'verify-full' ? {} : { checkServerIdentity: () => undefined }),
+  };
 }
 
 function run(client: pg.Client, notices: ServerMessage[], sql: string, options: RunOptions): Promise<RunOutcome> {

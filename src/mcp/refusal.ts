@@ -5,6 +5,7 @@
  * such. Any other error is the database's, and its text — which can echo stored data — is framed as
  * untrusted data.
  */
+import { EngineRule } from '../policy/policy.js';
 import { untrustedBlock } from './untrusted.js';
 import type { ServerMessage } from './proxy-client.js';
 
@@ -51,11 +52,7 @@ export function refusalText(refusal: Refusal, sql: string): string {
     ];
     if (where) lines.push(where);
     if (refusal.hint) lines.push(`hint: ${refusal.hint}`);
-    lines.push(
-      refusal.decision === 'review'
-        ? 'Next: ask the user to have it approved, or find a way to do the task that needs no approval.'
-        : 'Next: change the statement as the hint says and try again. Do not look for another statement that does the same thing: it is denied too. If the task truly needs this, ask the user.',
-    );
+    lines.push(nextStep(refusal));
     return lines.join('\n');
   }
   const body = [`SQLSTATE ${refusal.sqlstate}: ${refusal.message}`];
@@ -63,6 +60,12 @@ export function refusalText(refusal: Refusal, sql: string): string {
   if (refusal.hint) body.push(`hint: ${refusal.hint}`);
   if (where) body.push(where);
   return `The database reported an error, so the statement failed (Parapet allowed it).\n${untrustedBlock(body.join('\n'))}`;
+}
+
+function nextStep(refusal: Refusal): string {
+  if (refusal.decision === 'review') return 'Next: ask the user to have it approved, or find a way to do the task that needs no approval.';
+  if (refusal.rules.every((r) => r === EngineRule.analysis)) return 'Next: correct the statement where it goes wrong and send it again.';
+  return 'Next: change the statement as the hint says and try again. Do not look for another statement that does the same thing: it is denied too. If the task truly needs this, ask the user.';
 }
 
 /** `at character 8:` and the line of the statement holding it, with a caret under the character. */

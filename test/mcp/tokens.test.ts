@@ -9,6 +9,7 @@ import { generatedToken, loadTokens } from '../../src/mcp/tokens.js';
 import { bearerToken, hostAllowed, isLoopback, normaliseOrigin, originAllowed, ownOrigins } from '../../src/mcp/http-checks.js';
 import { loginFromUrl } from '../../src/mcp/backend.js';
 import { McpSetupError } from '../../src/mcp/errors.js';
+import { pgSsl } from '../../src/mcp/proxy-client.js';
 
 const token = () => randomBytes(24).toString('hex');
 
@@ -111,16 +112,28 @@ describe('HTTP checks', () => {
 
 describe('proxy URL', () => {
   test('the actor and password come from the URL; a URL without a user names only the proxy', () => {
-    assert.deepEqual(loginFromUrl('postgres://agent:s%40cret@127.0.0.1:6543/shop', 'x'), { host: '127.0.0.1', port: 6543, database: 'shop', user: 'agent', password: 's@cret' });
-    assert.deepEqual(loginFromUrl('postgres://127.0.0.1:6543/shop', 'x'), { host: '127.0.0.1', port: 6543, database: 'shop', user: '' });
-    assert.deepEqual(loginFromUrl('postgresql://localhost', 'x'), { host: 'localhost', port: 5432, database: 'postgres', user: '' });
+    const prefer = { tls: { sslmode: 'prefer' } };
+    assert.deepEqual(loginFromUrl('postgres://agent:s%40cret@127.0.0.1:6543/shop', 'x'), { host: '127.0.0.1', port: 6543, database: 'shop', user: 'agent', password: 's@cret', ...prefer });
+    assert.deepEqual(loginFromUrl('postgres://127.0.0.1:6543/shop?sslmode=disable', 'x'), { host: '127.0.0.1', port: 6543, database: 'shop', user: '' });
+    assert.deepEqual(loginFromUrl('postgresql://localhost', 'x'), { host: 'localhost', port: 5432, database: 'postgres', user: '', ...prefer });
   });
 
   test('what the URL cannot mean is a setup error naming where it came from', () => {
     assert.throws(
-      () => loginFromUrl('postgres://agent@127.0.0.1:6543/shop?sslmode=require', '$PARAPET_URL'),
+      () => loginFromUrl('postgres://agent@127.0.0.1:6543/shop?sslmode=sometimes', '$PARAPET_URL'),
       (error: unknown) => error instanceof McpSetupError && error.code === 'MCP_PROXY_URL' && error.message.startsWith('$PARAPET_URL: '),
     );
+    assert.throws(() => loginFromUrl('postgres://agent@127.0.0.1/shop?fallback=1', 'x'), McpSetupError);
     assert.throws(() => loginFromUrl('mysql://x', 'x'), McpSetupError);
+  });
+
+  test('sslmode require and stronger use TLS; the weaker modes connect without it', () => {
+    assert.equal(pgSsl(undefined), false);
+    assert.equal(pgSsl({ sslmode: 'prefer' }), false);
+    const required = pgSsl({ sslmode: 'require' });
+    assert.ok(required && required.rejectUnauthorized === false && required.checkServerIdentity);
+    const full = pgSsl({ sslmode: 'verify-full', sslrootcert: 'system' });
+    assert.ok(full && full.rejectUnauthorized === true && full.checkServerIdentity === undefined && full.ca === undefined);
+    assert.throws(() => pgSsl({ sslmode: 'verify-ca', sslrootcert: '/no/such/ca.pem' }), /ENOENT/);
   });
 });

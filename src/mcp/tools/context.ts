@@ -6,7 +6,8 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Guard } from '../../guard/index.js';
-import type { ProxyLogin, RunOutcome, ServerMessage } from '../proxy-client.js';
+import type { ProxyLogin, ServerMessage } from '../proxy-client.js';
+import { EngineRule } from '../../policy/policy.js';
 import { refusalOf, refusalText, type Refusal } from '../refusal.js';
 import { syntaxErrorPosition } from '../syntax-position.js';
 
@@ -50,7 +51,7 @@ export function textResult(text: string, structured: Record<string, unknown>): C
 export async function refusalResult(error: ServerMessage, sql: string): Promise<CallToolResult> {
   const refusal: Refusal = refusalOf(error);
   // The proxy names the analysis error but not where it is: the same analyser finds it here.
-  if (refusal.position === undefined && refusal.rules.includes('analysis-error')) {
+  if (refusal.position === undefined && refusal.rules.includes(EngineRule.analysis)) {
     const position = await syntaxErrorPosition(sql);
     if (position !== undefined) refusal.position = position;
   }
@@ -60,9 +61,4 @@ export async function refusalResult(error: ServerMessage, sql: string): Promise<
 /** Plain tool error, for problems that are not a statement's refusal (bad input, unavailable feature). */
 export function errorResult(message: string, hint?: string): CallToolResult {
   return { content: [{ type: 'text', text: hint ? `${message}\nhint: ${hint}` : message }], isError: true };
-}
-
-/** A run that failed, or the refusal/failure of any of several runs. */
-export function failed(outcome: RunOutcome | { ok: false; error: ServerMessage }): outcome is { ok: false; error: ServerMessage; notices: ServerMessage[] } {
-  return !outcome.ok;
 }
