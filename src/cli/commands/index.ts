@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { register as analyze } from './analyze.js';
+import { register as audit } from './audit.js';
 import { register as check } from './check.js';
 import { register as mcp } from './mcp.js';
 import { register as policy } from './policy.js';
@@ -11,4 +12,4 @@ import { register as serve } from './serve.js';
 
 type Register = (program: Command) => void;
 
-export const commands: Register[] = [analyze, check, mcp, policy, serve];
+export const commands: Register[] = [analyze, audit, check, mcp, policy, serve];
