@@ -167,7 +167,7 @@ class Walker {
       return out;
     }
     for (const item of list(s.fromClause)) this.from(item);
-    for (const row of list(s.valuesLists)) for (const value of list(row)) merge(out, this.expression(value, mode));
+    for (const row of list(s.valuesLists)) for (const value of list(row)) merge(out, this.flag(this.expression(value, mode), mode));
     merge(out, this.targets(s.targetList, mode));
     return out;
   }
