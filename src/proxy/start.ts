@@ -4,6 +4,7 @@
  * `parapet serve` and the test harness, so both run exactly the same wiring.
  */
 import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
 import { openAudit, type AuditTrail } from '../audit/index.js';
 import type { ParapetConfig } from '../config/types.js';
 import { formatHostPort } from '../config/units.js';
@@ -18,8 +19,13 @@ import { createVerifier, parseVerifier, type ScramVerifier } from '../protocol/s
 import { connectUpstream } from '../upstream/connect.js';
 import { checkUpstreamRole } from '../upstream/role-check.js';
 import { TlsError, loadServerTls, type ServerTls } from '../tls/index.js';
+import type { CheckResult } from '../metrics/index.js';
+import type { Policy } from '../policy/policy.js';
+import type { ReloadResult, Rules } from './live-rules.js';
+import { Operations } from './operations.js';
 import type { CredentialsPort, ProxyLog } from './ports.js';
 import { startProxyServer, type ProxyServer } from './server.js';
+import { checkUpstream } from './upstream-check.js';
 import { directProvider, embeddedProvider, parseUpstreamUrl, type UpstreamTarget } from './upstream-provider.js';
 
 /** A startup failure with a message for the operator (exit code 2 for configuration problems). */
@@ -37,6 +43,8 @@ export interface StartOptions {
   config: ParapetConfig;
   log: ProxyLog;
   env?: NodeJS.ProcessEnv;
+  /** Prometheus registry for the proxy's metrics; a new one when absent. */
+  registry?: Registry;
 }
 
 export interface RunningProxy {
@@ -49,7 +57,12 @@ export interface RunningProxy {
   welcome?: string;
   /** A URL a client can use, for an actor (and password). */
   url(actor: string, password?: string, database?: string): string;
-  stop(): Promise<void>;
+  /** Metrics, limits, lifecycles and reload (src/proxy/operations.ts). */
+  operations: Operations;
+  /** Loads the policy and secrets files again (SIGHUP); on errors the running ones stay. */
+  reload(): ReloadResult;
+  /** Stops; with `graceMs`, running statements get that long to finish first. Flushes the audit. */
+  stop(options?: { graceMs?: number }): Promise<void>;
 }
 
 export async function startProxy(options: StartOptions): Promise<RunningProxy> {
@@ -60,12 +73,19 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const policyFile = config.policy ?? files.policy;
   const secretsFile = config.secrets ?? files.secrets;
 
-  const loaded = loadPolicy(readText(policyFile, 'policy'), { file: policyFile });
-  if (!loaded.ok) throw new StartError(loaded.issues.map(formatIssue).join('\n'));
-  for (const warning of loaded.warnings) log.warn(formatIssue(warning));
-  const policy = loaded.policy;
-  const credentials = loadCredentials(secretsFile, env, new Set(policy.actors.keys()), log);
-  const guard = createGuard({ policy, ...(config.environment ? { environment: config.environment } : {}) });
+  // Loaded at start and again on reload; a problem throws a StartError naming where it is.
+  const loadRules = (): Rules & { policy: Policy } => {
+    const loaded = loadPolicy(readText(policyFile, 'policy'), { file: policyFile });
+    if (!loaded.ok) throw new StartError(loaded.issues.map(formatIssue).join('\n'));
+    for (const warning of loaded.warnings) log.warn(formatIssue(warning));
+    const policy = loaded.policy;
+    const credentials = loadCredentials(secretsFile, env, new Set(policy.actors.keys()), log);
+    const guard = createGuard({ policy, ...(config.environment ? { environment: config.environment } : {}) });
+    return { policy, guard, credentials, source: policyFile };
+  };
+  const rules = loadRules();
+  const { policy } = rules;
+  const ops = new Operations({ config, log, rules, loadRules, ...(options.registry ? { registry: options.registry } : {}) });
   const tls = loadTls(config, log);
 
   let audit: AuditTrail;
@@ -77,22 +97,44 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
 
   let database: EmbeddedDatabase | undefined;
   let server: ProxyServer;
+  const observed = ops.audit(audit);
   try {
     let upstream;
+    let upstreamReady: () => Promise<CheckResult>;
     let defaultDatabase: string;
     if (config.upstream) {
       const target = parseUpstreamUrl(config.upstream.url);
       if (config.upstream.password !== undefined) target.password = config.upstream.password;
       await checkRoles(target, config, log);
       upstream = directProvider({ target, credentials: config.upstream.credentials, connectTimeoutMs: config.upstream.connectTimeoutMs });
+      const connectTimeoutMs = config.upstream.connectTimeoutMs;
+      upstreamReady = () => checkUpstream(target, connectTimeoutMs);
       defaultDatabase = target.database;
     } else {
       database = await startEmbedded({ ...(config.embeddedDataDir ? { dataDir: config.embeddedDataDir } : {}), log: (line) => log.info(line) });
       const target: UpstreamTarget = { host: database.host, port: database.port, user: database.user, database: database.database };
       upstream = embeddedProvider({ target, connectTimeoutMs: 10_000, waitMs: config.limits.upstreamWaitMs });
+      // The embedded database serves one session at a time: a probe login would take a client's turn.
+      upstreamReady = async () => ({ ok: true, detail: 'the embedded database runs in this process' });
       defaultDatabase = database.database;
     }
-    server = await startProxyServer({ listen: config.listen, guard, audit, credentials, upstream, log, limits: config.limits, tls });
+    server = await startProxyServer({
+      listen: config.listen,
+      guard: ops.guard,
+      audit: observed.port,
+      credentials: ops.credentials,
+      upstream: ops.upstream(upstream),
+      log,
+      limits: config.limits,
+      tls,
+      lifecycle: ops.lifecycle,
+    });
+    try {
+      await ops.serve(server, audit, observed.health, upstreamReady);
+    } catch (error) {
+      await server.close();
+      throw new StartError(`cannot serve metrics on ${config.metrics ? formatHostPort(config.metrics.listen) : '?'}: ${(error as Error).message}`);
+    }
     const firstActor = [...policy.actors.keys()][0] ?? 'actor';
     const url = (actor: string, password?: string, db = defaultDatabase): string => {
       const auth = password === undefined ? encodeURIComponent(actor) : `${encodeURIComponent(actor)}:${encodeURIComponent(password)}`;
@@ -103,9 +145,13 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       audit,
       readyLine: `parapet: ready — ${url(embedded ? 'alice' : firstActor)} (policy ${policyFile})`,
       url,
-      async stop() {
-        await server.close();
+      operations: ops,
+      reload: () => ops.reload(),
+      async stop({ graceMs = 0 } = {}) {
+        ops.stopping();
+        await server.close({ graceMs });
         await audit.close();
+        await ops.close();
         await database?.stop();
       },
     };
