@@ -80,6 +80,11 @@ export class SessionLifecycles {
     });
   }
 
+  /** Stops waiting for running statements (a second SIGTERM): the pending drain resolves now. */
+  cutDrain(): void {
+    this.#draining?.done();
+  }
+
   get draining(): boolean {
     return this.#draining !== undefined;
   }

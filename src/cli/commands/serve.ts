@@ -3,8 +3,9 @@
  * embedded sample database and prints how to connect. Exit 2 on configuration errors.
  */
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG_FILE, DEFAULT_LISTEN, UPSTREAM_URL_ENV, formatConfigIssue, loadConfig, type ConfigFlags } from '../../config/index.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_LIMITS, DEFAULT_LISTEN, UPSTREAM_URL_ENV, formatConfigIssue, loadConfig, type ConfigFlags } from '../../config/index.js';
 import type { ProxyLog } from '../../proxy/ports.js';
+import { serveUntilStopped } from '../../proxy/signals.js';
 import { StartError, startProxy } from '../../proxy/start.js';
 
 export function register(program: Command): void {
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', 'server certificate (PEM) for TLS toward clients; with --tls-key turns TLS on (mode allowed unless the config says otherwise)')
     .option('--tls-key <file>', 'private key (PEM, unencrypted) of --tls-cert')
     .option('--tls-mode <mode>', 'TLS toward clients: disabled, allowed (TLS or plaintext) or required (plaintext refused)')
+    .option('--metrics <host:port>', 'serve Prometheus metrics (/metrics) and health (/healthz, /readyz) over HTTP on this address, e.g. 127.0.0.1:9187')
     .action(async (flags: ConfigFlags) => {
       process.exitCode = await serve(flags);
     });
@@ -47,18 +49,7 @@ async function serve(flags: ConfigFlags): Promise<number> {
   }
   if (running.welcome) process.stdout.write(`\n${running.welcome}\n`);
   process.stdout.write(`${running.readyLine}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      log.info('shutting down');
-      running.stop().then(resolve, (error: unknown) => {
-        log.error(`shutdown: ${(error as Error).message}`);
-        resolve();
-      });
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // SIGHUP reloads the policy; SIGTERM / SIGINT drain and stop (src/proxy/signals.ts).
+  await serveUntilStopped(running, { log, graceMs: loaded.config.limits.shutdownTimeoutMs ?? DEFAULT_LIMITS.shutdownTimeoutMs ?? 0 });
   return 0;
 }
