@@ -63,7 +63,7 @@ export interface ResultSet {
 
 export type RunOutcome =
   | { ok: true; results: ResultSet[]; notices: ServerMessage[] }
-  | { ok: false; error: ServerMessage; notices: ServerMessage[] };
+  | { ok: false; error: ServerMessage; notices: ServerMessage[]; atConnect?: true };
 
 export interface RunOptions {
   params?: readonly (string | number | boolean | null)[];
@@ -89,7 +89,11 @@ const TEXT_TYPES = { getTypeParser: () => (text: string) => text } as unknown as
  * Opens a session as `login`, runs `work`, and closes it. A login the proxy refuses (bad
  * credentials, a database the actor may not reach, a proxy that is down) is returned as an error.
  */
-export async function withProxySession<T>(login: ProxyLogin, applicationName: string, work: (session: ProxySession) => Promise<T>): Promise<T | { ok: false; error: ServerMessage; notices: ServerMessage[] }> {
+export async function withProxySession<T>(
+  login: ProxyLogin,
+  applicationName: string,
+  work: (session: ProxySession) => Promise<T>,
+): Promise<T | { ok: false; error: ServerMessage; notices: ServerMessage[]; atConnect: true }> {
   const client = new pg.Client({
     host: login.socketDir ?? login.host,
     port: login.port,
@@ -107,7 +111,7 @@ export async function withProxySession<T>(login: ProxyLogin, applicationName: st
   try {
     await client.connect();
   } catch (error) {
-    return { ok: false, error: connectFailure(error, login), notices };
+    return { ok: false, error: connectFailure(error, login), notices, atConnect: true };
   }
   try {
     return await work({ run: (sql, options) => run(client, notices, sql, options) });

@@ -39,14 +39,27 @@ export function refusalOf(error: ServerMessage): Refusal {
   return { by: 'database', rules: [], ...common, ...(error.detail ? { detail: error.detail } : {}) };
 }
 
-/** The text an agent reads: what happened, why, and what to do next. */
-export function refusalText(refusal: Refusal, sql: string): string {
+/**
+ * The text an agent reads: what happened, why, and what to do next. `atConnect`: the session with
+ * the proxy was refused (the policy's connect decision, or a login the operator must fix).
+ */
+export function refusalText(refusal: Refusal, sql: string, atConnect = false): string {
   const where = refusal.position !== undefined ? positionText(sql, refusal.position) : undefined;
+  if (atConnect && refusal.by === 'database') {
+    return [
+      'The MCP server could not open a session on the Parapet proxy, so nothing was run.',
+      `SQLSTATE ${refusal.sqlstate}: ${refusal.message}`,
+      ...(refusal.hint ? [`hint: ${refusal.hint}`] : []),
+      'Next: this is the operator’s to fix (the server’s credentials or the proxy); no statement can work around it. Tell the user.',
+    ].join('\n');
+  }
   if (refusal.by === 'parapet') {
     const lines = [
-      refusal.decision === 'review'
-        ? 'Parapet holds this statement for a person’s approval, so it was not run.'
-        : 'Parapet denied this statement, so it was not run.',
+      atConnect
+        ? 'Parapet refused the session for this actor, so nothing was run.'
+        : refusal.decision === 'review'
+          ? 'Parapet holds this statement for a person’s approval, so it was not run.'
+          : 'Parapet denied this statement, so it was not run.',
       `rules: ${refusal.rules.join(', ')}`,
       `SQLSTATE ${refusal.sqlstate}: ${refusal.message}`,
     ];

@@ -18,11 +18,13 @@ import { postgresReachable } from '../support/postgres.js';
 import { PASSWORDS, call, childEnv, httpClient, parapetCommand, refusal, startFixture, textOf, type McpFixture } from './support.js';
 
 const TOKENS = { bot: randomBytes(24).toString('hex'), alice: randomBytes(24).toString('hex') };
+/** A token whose entry carries a password the proxy does not accept: an operator's mistake. */
+const STALE_TOKEN = randomBytes(24).toString('hex');
 
 function tokensYaml(): string {
   return `tokens:\n${Object.entries(TOKENS)
     .map(([actor, token]) => `  - actor: ${actor}\n    token: ${token}\n    password: ${PASSWORDS[actor as keyof typeof PASSWORDS]}`)
-    .join('\n')}\n`;
+    .join('\n')}\n  - { actor: bot, token: ${STALE_TOKEN}, password: not-the-password }\n`;
 }
 
 const INITIALIZE = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
@@ -107,6 +109,20 @@ describe('parapet mcp over HTTP', { skip: !(await postgresReachable()) && !proce
       assert.deepEqual([set!.command, set!.rowCount], ['UPDATE', 1]);
       const records = await fx.proxy.auditRecords({ kind: 'decision', order: 'desc', limit: 1 });
       assert.equal(records[0]?.kind === 'decision' && records[0].actor.name, 'alice');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a token whose password the proxy refuses gets a tool error for the operator, not a protocol error', async () => {
+    const client = await httpClient(server.url, STALE_TOKEN);
+    try {
+      const result = await call(client, 'query', { sql: 'SELECT 1' });
+      assert.equal(result.isError, true);
+      const error = refusal(result) as { sqlstate: string; atConnect?: boolean };
+      assert.equal(error.sqlstate, '28P01');
+      assert.equal(error.atConnect, true);
+      assert.match(textOf(result), /could not open a session on the Parapet proxy/);
     } finally {
       await client.close();
     }

@@ -41,21 +41,24 @@ export const refusalOutput = z.object({
   detail: z.string().optional(),
   hint: z.string().optional(),
   position: z.number().optional(),
+  /** The session itself was refused (or could not be opened), before any statement. */
+  atConnect: z.boolean().optional(),
 });
 
 export function textResult(text: string, structured: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text }], structuredContent: structured };
 }
 
-/** A refused or failed statement: a tool result with `isError`, never a protocol error. */
-export async function refusalResult(error: ServerMessage, sql: string): Promise<CallToolResult> {
+/** A refused or failed statement (or session): a tool result with `isError`, never a protocol error. */
+export async function refusalResult({ error, atConnect }: { error: ServerMessage; atConnect?: boolean }, sql: string): Promise<CallToolResult> {
   const refusal: Refusal = refusalOf(error);
   // The proxy names the analysis error but not where it is: the same analyser finds it here.
   if (refusal.position === undefined && refusal.rules.includes(EngineRule.analysis)) {
     const position = await syntaxErrorPosition(sql);
     if (position !== undefined) refusal.position = position;
   }
-  return { content: [{ type: 'text', text: refusalText(refusal, sql) }], structuredContent: { error: refusal }, isError: true };
+  const structured = atConnect ? { ...refusal, atConnect: true } : refusal;
+  return { content: [{ type: 'text', text: refusalText(refusal, sql, atConnect) }], structuredContent: { error: structured }, isError: true };
 }
 
 /** Plain tool error, for problems that are not a statement's refusal (bad input, unavailable feature). */

@@ -62,7 +62,7 @@ export function registerDescribeTable(server: McpServer, ctx: ToolContext): void
 
 async function describeTable(ctx: ToolContext, name: string): Promise<CallToolResult> {
   const outcome = await withProxySession(ctx.login, ctx.applicationName(), (session) => session.run(DESCRIBE, { params: [name], maxRows: 10_000 }));
-  if (!outcome.ok) return refusalResult(outcome.error, DESCRIBE);
+  if (!outcome.ok) return refusalResult(outcome, DESCRIBE);
   const rows = outcome.results[0]?.rows ?? [];
   if (rows.length === 0) return errorResult(`table \`${name}\` does not exist or has no columns`, 'use list_tables to see the tables; quote names with capitals: `"MyTable"`');
   const [schema, table, kind] = rows[0]!.map(String) as [string, string, string];

@@ -33,7 +33,7 @@ async function runExplain(ctx: ToolContext, sql: string, params: (string | numbe
   const outcome = await withProxySession(ctx.login, ctx.applicationName(), (session) =>
     session.run(text, { ...(params ? { params } : {}), maxRows: 1, singleStatement: true }),
   );
-  if (!outcome.ok) return refusalResult(outcome.error, text);
+  if (!outcome.ok) return refusalResult(outcome, text);
   const plan = outcome.results[0]?.rows[0]?.[0] ?? null;
   return textResult(`plan of the statement (not run):\n${untrustedBlock(JSON.stringify(plan, null, 2))}`, { plan });
 }

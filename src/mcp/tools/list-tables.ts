@@ -43,7 +43,7 @@ export function registerListTables(server: McpServer, ctx: ToolContext): void {
 
 async function listTables(ctx: ToolContext, schema: string | undefined): Promise<CallToolResult> {
   const outcome = await withProxySession(ctx.login, ctx.applicationName(), (session) => session.run(LIST_TABLES, { params: [schema ?? null], maxRows: 10_000 }));
-  if (!outcome.ok) return refusalResult(outcome.error, LIST_TABLES);
+  if (!outcome.ok) return refusalResult(outcome, LIST_TABLES);
   const tables = (outcome.results[0]?.rows ?? []).map(([schemaName, name, kind, comment]) => {
     const table: { schema: string; name: string; kind: string; comment: string | null; tags?: string[] } = { schema: String(schemaName), name: String(name), kind: String(kind), comment: comment === null ? null : String(comment) };
     const tags = ctx.guard ? relationTags(ctx.guard.policy, table.schema, table.name).tags : undefined;

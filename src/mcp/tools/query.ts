@@ -45,7 +45,7 @@ export function registerQuery(server: McpServer, ctx: ToolContext): void {
 async function runQuery(ctx: ToolContext, sql: string, params: (string | number | boolean | null)[] | undefined, reason: string | undefined): Promise<CallToolResult> {
   const text = withReason(sql, reason);
   const outcome = await withProxySession(ctx.login, ctx.applicationName(), (session) => session.run(text, { ...(params ? { params } : {}), maxRows: ctx.maxRows }));
-  if (!outcome.ok) return refusalResult(outcome.error, text);
+  if (!outcome.ok) return refusalResult(outcome, text);
   const rendered = renderResults(outcome.results, outcome.notices, ctx.maxRows);
   return textResult(rendered.text, rendered.structured);
 }
