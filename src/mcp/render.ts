@@ -50,12 +50,20 @@ export function renderResults(sets: readonly ResultSet[], messages: readonly Ser
       for (const row of result.rows) data.push(JSON.stringify(row));
     }
   }
+  trusted.push(...parapetNoticeLines(messages));
   for (const notice of notices) {
-    if (notice.by === 'parapet') trusted.push(`parapet notice (rules: ${notice.rules.join(', ')}): ${notice.message}${notice.hint ? `\nhint: ${notice.hint}` : ''}`);
-    else data.push(`${notice.sqlstate ? `notice ${notice.sqlstate}` : 'notice'}: ${notice.message}${notice.hint ? ` (hint: ${notice.hint})` : ''}`);
+    if (notice.by === 'database') data.push(`${notice.sqlstate ? `notice ${notice.sqlstate}` : 'notice'}: ${notice.message}${notice.hint ? ` (hint: ${notice.hint})` : ''}`);
   }
   const text = data.length > 0 ? `${trusted.join('\n')}\n${untrustedBlock(data.join('\n'))}` : trusted.join('\n');
   return { text, structured: { results, notices } };
+}
+
+/** The proxy's own notices about a decision (a capped result…), as lines in Parapet's words. */
+export function parapetNoticeLines(messages: readonly ServerMessage[]): string[] {
+  return messages
+    .map(noticeOf)
+    .filter((n) => n.by === 'parapet')
+    .map((n) => `parapet notice (rules: ${n.rules.join(', ')}): ${n.message}${n.hint ? `\nhint: ${n.hint}` : ''}`);
 }
 
 function structured(set: ResultSet): StructuredResult {

@@ -7,6 +7,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { withProxySession } from '../proxy-client.js';
+import { parapetNoticeLines } from '../render.js';
 import { maskedColumns, relationTags } from '../tags.js';
 import { untrustedBlock } from '../untrusted.js';
 import { errorResult, refusalOutput, refusalResult, textResult, type ToolContext } from './context.js';
@@ -95,5 +96,6 @@ async function describeTable(ctx: ToolContext, name: string): Promise<CallToolRe
   const head = [`${kind} ${schema}.${table}, ${columns.length} columns${guard ? '' : ' (tags unknown: this server has no copy of the policy)'}`];
   const masked = columns.filter((c) => (c as { masked?: boolean }).masked).map((c) => c.name);
   if (masked.length > 0) head.push(`masked for you by Parapet's policy (values come back hidden): ${masked.join(', ')}`);
+  head.push(...parapetNoticeLines(outcome.notices));
   return textResult(`${head.join('\n')}\n${untrustedBlock(lines.join('\n'))}`, structured);
 }

@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { withProxySession } from '../proxy-client.js';
+import { parapetNoticeLines } from '../render.js';
 import { relationTags } from '../tags.js';
 import { untrustedBlock } from '../untrusted.js';
 import { refusalOutput, refusalResult, textResult, type ToolContext } from './context.js';
@@ -50,6 +51,7 @@ async function listTables(ctx: ToolContext, schema: string | undefined): Promise
     return tags ? { ...table, tags } : table;
   });
   const lines = tables.map((t) => `${t.schema}.${t.name} (${t.kind})${t.tags?.length ? ` tags: ${t.tags.join(', ')}` : ''}${t.comment ? ` — ${t.comment}` : ''}`);
-  const text = tables.length === 0 ? 'no tables or views found' : `${tables.length} tables and views:\n${untrustedBlock(lines.join('\n'))}`;
+  const head = [tables.length === 0 ? 'no tables or views found' : `${tables.length} tables and views:`, ...parapetNoticeLines(outcome.notices)].join('\n');
+  const text = tables.length === 0 ? head : `${head}\n${untrustedBlock(lines.join('\n'))}`;
   return textResult(text, { tables });
 }
