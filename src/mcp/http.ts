@@ -49,14 +49,18 @@ interface Session {
   lastUsed: number;
 }
 
+/** Refuses an address other machines can reach unless remote access was asked for. */
+export function checkListen(listen: HostPort, allowRemote: boolean): void {
+  if (isLoopback(listen.host) || allowRemote) return;
+  throw new McpSetupError(
+    'MCP_LISTEN',
+    `\`${listen.host}\` is not a loopback address: the MCP server would be reachable from other machines`,
+    'listen on 127.0.0.1, or pass --allow-remote (and put a TLS-terminating proxy in front: tokens travel in the clear)',
+  );
+}
+
 export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServer> {
-  if (!isLoopback(options.listen.host) && !options.allowRemote) {
-    throw new McpSetupError(
-      'MCP_LISTEN',
-      `\`${options.listen.host}\` is not a loopback address: the MCP server would be reachable from other machines`,
-      'listen on 127.0.0.1, or pass --allow-remote (and put a TLS-terminating proxy in front: tokens travel in the clear)',
-    );
-  }
+  checkListen(options.listen, options.allowRemote);
   const sessions = new Map<string, Session>();
   let address = options.listen;
   let allowed: string[] = [];

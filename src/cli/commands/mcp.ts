@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatConfigIssue, loadConfig, parseHostPort } from '../../config/index.js';
+import { formatConfigIssue, loadConfig, parseHostPort, type HostPort } from '../../config/index.js';
 import { EmbeddedError } from '../../embedded/index.js';
-import { DEFAULT_MAX_ROWS, EMBEDDED_ACTOR, McpSetupError, PROXY_URL_ENV, embeddedBackend, generatedToken, loadTokens, remoteBackend, serveStdio, startMcpHttp, type McpBackend, type TokenTable } from '../../mcp/index.js';
+import { checkListen, DEFAULT_MAX_ROWS, EMBEDDED_ACTOR, McpSetupError, PROXY_URL_ENV, embeddedBackend, generatedToken, loadTokens, remoteBackend, serveStdio, startMcpHttp, type McpBackend, type TokenTable } from '../../mcp/index.js';
 import { isLoopback, normaliseOrigin } from '../../mcp/http-checks.js';
 import type { ProxyLog } from '../../proxy/ports.js';
 import { StartError } from '../../proxy/start.js';
@@ -23,8 +23,8 @@ interface McpFlags {
   http?: string;
   allowRemote?: boolean;
   tokens?: string;
-  allowOrigin: string[];
-  maxRows: string;
+  allowOrigin?: string[];
+  maxRows?: string;
   config?: string;
   actor?: string;
 }
@@ -41,8 +41,8 @@ export function register(program: Command): void {
     .option('--http <host:port>', 'serve MCP over streamable HTTP at http://HOST:PORT/mcp instead of stdio')
     .option('--allow-remote', 'with --http: allow an address that is not loopback (put TLS in front: tokens travel in the clear)')
     .option('--tokens <file>', `with --http: bearer tokens, each mapped to an actor and its password (default $${TOKENS_ENV}; see docs/mcp.md)`)
-    .option('--allow-origin <origin>', 'with --http: a browser origin allowed to call the server besides its own (repeatable)', (value: string, list: string[]) => [...list, value], [])
-    .option('--max-rows <n>', 'rows returned per result; the rest are counted and reported', String(DEFAULT_MAX_ROWS))
+    .option('--allow-origin <origin>', 'with --http: a browser origin allowed to call the server besides its own (repeatable)', (value: string, list: string[] | undefined) => [...(list ?? []), value])
+    .option('--max-rows <n>', `rows returned per result; the rest are counted and reported (default ${DEFAULT_MAX_ROWS})`)
     .option('-c, --config <file>', 'configuration of the embedded default (data directory, audit trail, limits); ./parapet.yaml when present')
     .option('--actor <name>', `the actor the embedded default logs in as (default ${EMBEDDED_ACTOR})`)
     .action(async (flags: McpFlags) => {
@@ -66,15 +66,21 @@ class UsageError extends Error {
   }
 }
 
+interface HttpSettings {
+  listen: HostPort;
+  allowedOrigins: string[];
+}
+
 async function mcp(flags: McpFlags): Promise<number> {
   let backend: McpBackend | undefined;
   try {
-    const maxRows = Number(flags.maxRows);
+    const maxRows = flags.maxRows === undefined ? DEFAULT_MAX_ROWS : Number(flags.maxRows);
     if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > 100_000) throw new UsageError(`--max-rows must be a whole number from 1 to 100000, got \`${flags.maxRows}\``);
+    const http = flags.http !== undefined ? httpSettings(flags) : undefined;
     backend = await openBackend(flags);
     log.info(`mcp: the database is reached through ${backend.description}`);
     const stop = signalled();
-    if (flags.http !== undefined) await serveHttp(flags, backend, maxRows, stop);
+    if (http) await serveHttp(flags, http, backend, maxRows, stop);
     else await serveStdioMode(backend, maxRows, stop);
     return 0;
   } catch (error) {
@@ -82,6 +88,19 @@ async function mcp(flags: McpFlags): Promise<number> {
   } finally {
     await backend?.stop().catch((error: unknown) => log.error(`shutdown: ${(error as Error).message}`));
   }
+}
+
+/** `--http` and `--allow-origin`, checked before anything starts. */
+function httpSettings(flags: McpFlags): HttpSettings {
+  const listen = parseHostPort(flags.http!);
+  if (!listen) throw new UsageError(`--http must be HOST:PORT, got \`${flags.http}\``, 'for example 127.0.0.1:7432');
+  checkListen(listen, flags.allowRemote === true);
+  const allowedOrigins = (flags.allowOrigin ?? []).map((text) => {
+    const origin = normaliseOrigin(text);
+    if (!origin) throw new UsageError(`--allow-origin \`${text}\` is not an origin`, 'for example https://app.example.com');
+    return origin;
+  });
+  return { listen, allowedOrigins };
 }
 
 async function openBackend(flags: McpFlags): Promise<McpBackend> {
@@ -103,14 +122,7 @@ async function serveStdioMode(backend: McpBackend, maxRows: number, stop: Promis
   await serveStdio({ login: backend.login, maxRows, ...(backend.guard ? { guard: backend.guard } : {}), stop });
 }
 
-async function serveHttp(flags: McpFlags, backend: McpBackend, maxRows: number, stop: Promise<void>): Promise<void> {
-  const listen = parseHostPort(flags.http!);
-  if (!listen) throw new UsageError(`--http must be HOST:PORT, got \`${flags.http}\``, 'for example 127.0.0.1:7432');
-  const allowedOrigins = flags.allowOrigin.map((text) => {
-    const origin = normaliseOrigin(text);
-    if (!origin) throw new UsageError(`--allow-origin \`${text}\` is not an origin`, 'for example https://app.example.com');
-    return origin;
-  });
+async function serveHttp(flags: McpFlags, { listen, allowedOrigins }: HttpSettings, backend: McpBackend, maxRows: number, stop: Promise<void>): Promise<void> {
   const { table, generated } = tokenTable(flags, backend);
   const server = await startMcpHttp({
     listen,
