@@ -8,14 +8,13 @@
 import { readFileSync } from 'node:fs';
 import type { ParapetConfig } from '../config/types.js';
 import { sampleFiles } from '../embedded/package-root.js';
-import type { Guard } from '../guard/index.js';
 import { formatIssue } from '../policy/errors.js';
 import { loadSecrets } from '../policy/secrets.js';
 import type { ProxyLog } from '../proxy/ports.js';
 import { startProxy } from '../proxy/start.js';
 import { parseUpstreamUrl } from '../upstream/url.js';
 import { McpSetupError } from './errors.js';
-import { guardFromPolicyFile } from './policy-source.js';
+import { rulesFromPolicyFile, type PolicyRules } from './policy-source.js';
 import { pgSsl, type ProxyLogin } from './proxy-client.js';
 
 /** Environment variable of the proxy URL (with the actor's credentials for stdio). */
@@ -29,8 +28,8 @@ export interface McpBackend {
   proxy: Omit<ProxyLogin, 'user' | 'password'>;
   /** The login of stdio mode: the URL's actor, or the embedded default's sample actor. */
   login?: ProxyLogin;
-  /** The proxy's policy, when this process has it. */
-  guard?: Guard;
+  /** The proxy's guard and policy, when this process has them. */
+  rules?: PolicyRules;
   /** For the start-up log. */
   description: string;
   stop(): Promise<void>;
@@ -46,12 +45,12 @@ export function remoteBackend(url: string, options: { policyFile?: string; envir
     throw new McpSetupError('MCP_PROXY_URL', `${source}: cannot read a TLS file: ${(error as Error).message}`);
   }
   const { user: _user, password: _password, ...proxy } = login;
-  const guard = options.policyFile !== undefined ? guardFromPolicyFile(options.policyFile, options.environment) : undefined;
+  const rules = options.policyFile !== undefined ? rulesFromPolicyFile(options.policyFile, options.environment) : undefined;
   return {
     kind: 'remote',
     proxy,
     ...(login.user !== '' ? { login } : {}),
-    ...(guard ? { guard } : {}),
+    ...(rules ? { rules } : {}),
     description: `the parapet proxy at ${login.socketDir ?? `${login.host}:${login.port}`}/${login.database}`,
     stop: async () => {},
   };
@@ -72,13 +71,14 @@ export async function embeddedBackend(config: ParapetConfig, options: { actor?: 
   const env = options.env ?? process.env;
   const actor = options.actor ?? EMBEDDED_ACTOR;
   const files = sampleFiles();
-  const guard = guardFromPolicyFile(config.policy ?? files.policy, config.environment);
-  if (!guard.actor(actor)) throw new McpSetupError('MCP_EMBEDDED_ACTOR', `actor \`${actor}\` is not in the policy \`${config.policy ?? files.policy}\``);
+  const { policy } = rulesFromPolicyFile(config.policy ?? files.policy, config.environment);
+  if (!policy.actors.has(actor)) throw new McpSetupError('MCP_EMBEDDED_ACTOR', `actor \`${actor}\` is not in the policy \`${config.policy ?? files.policy}\``);
   const password = actorPassword(config.secrets ?? files.secrets, actor, env);
   const running = await startProxy({ config: { ...config, listen: { host: '127.0.0.1', port: 0 } }, log: options.log, env });
   const login = loginFromUrl(running.url(actor, password), 'the embedded proxy');
   const { user: _user, password: _password, ...proxy } = login;
-  return { kind: 'embedded', proxy, login, guard, description: `the embedded default (in-process proxy on ${login.host}:${login.port})`, stop: () => running.stop() };
+  // `check` decides with the running proxy's own guard (pinned settings, reloads and all).
+  return { kind: 'embedded', proxy, login, rules: { guard: running.operations.guard, policy }, description: `the embedded default (in-process proxy on ${login.host}:${login.port})`, stop: () => running.stop() };
 }
 
 /** The actor's password from the secrets file: the embedded default must log in with it. */

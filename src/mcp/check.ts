@@ -5,11 +5,11 @@
  * policy's standing obligation asks for one (as `src/proxy/session.ts` works it out), idle, no
  * prepared statements, the MCP server's application_name.
  */
-import type { Guard } from '../guard/index.js';
 import { strictest } from '../policy/combine.js';
 import type { Action, Decision, Obligations, SessionContext } from '../policy/types.js';
 import { Decider } from '../proxy/decider.js';
 import { reviewAsDenial } from '../proxy/denial.js';
+import type { GuardPort } from '../proxy/ports.js';
 
 export interface CheckRequest {
   actor: string;
@@ -49,7 +49,7 @@ export interface CheckResult {
 
 export type CheckOutcome = { ok: true; result: CheckResult } | { ok: false; message: string; hint: string };
 
-export async function checkStatement(guard: Guard, request: CheckRequest): Promise<CheckOutcome> {
+export async function checkStatement(guard: GuardPort, request: CheckRequest): Promise<CheckOutcome> {
   const actor = guard.actor(request.actor);
   if (!actor) {
     return { ok: false, message: `actor \`${request.actor}\` is not in the policy this server has`, hint: 'the operator must give parapet mcp the policy the proxy runs (--policy)' };

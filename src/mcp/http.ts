@@ -9,9 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { HostPort } from '../config/types.js';
-import type { Guard } from '../guard/index.js';
 import { McpSetupError } from './errors.js';
 import { bearerToken, hostAllowed, isLoopback, originAllowed, ownOrigins } from './http-checks.js';
+import type { PolicyRules } from './policy-source.js';
 import type { ProxyLogin } from './proxy-client.js';
 import { createMcpServer } from './server.js';
 import type { TokenActor, TokenTable } from './tokens.js';
@@ -26,7 +26,7 @@ export interface McpHttpOptions {
   /** Where the proxy listens; the token's actor and password complete the login. */
   proxy: Omit<ProxyLogin, 'user' | 'password'>;
   maxRows: number;
-  guard?: Guard;
+  rules?: PolicyRules;
   /** Milliseconds of inactivity after which a session is closed; default 30 minutes. */
   idleMs?: number;
   log: (line: string) => void;
@@ -99,7 +99,7 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
     const server = createMcpServer({
       login: { ...options.proxy, user: owner.actor, ...(owner.password !== undefined ? { password: owner.password } : {}) },
       maxRows: options.maxRows,
-      ...(options.guard ? { guard: options.guard } : {}),
+      ...(options.rules ? { rules: options.rules } : {}),
     });
     await server.connect(transport);
     await transport.handleRequest(req, res, body.value);

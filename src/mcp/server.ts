@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { packageFile } from '../embedded/package-root.js';
-import type { Guard } from '../guard/index.js';
+import type { PolicyRules } from './policy-source.js';
 import type { ProxyLogin } from './proxy-client.js';
 import { registerCheck } from './tools/check.js';
 import type { ToolContext } from './tools/context.js';
@@ -17,8 +17,8 @@ export interface McpServerOptions {
   login: ProxyLogin;
   /** Rows kept per result set (the rest are counted and reported). */
   maxRows: number;
-  /** The proxy's policy as a guard, when this process has it. */
-  guard?: Guard;
+  /** The proxy's guard and policy, when this process has them. */
+  rules?: PolicyRules;
 }
 
 /** Rows per result when nothing else is configured. */
@@ -29,7 +29,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   const ctx: ToolContext = {
     login: options.login,
     maxRows: options.maxRows,
-    ...(options.guard ? { guard: options.guard } : {}),
+    ...(options.rules ? { rules: options.rules } : {}),
     applicationName: () => applicationName(server.server.getClientVersion()?.name),
   };
   registerQuery(server, ctx);

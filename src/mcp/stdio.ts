@@ -3,21 +3,21 @@
  * open. stdout carries the protocol only; everything else goes to stderr.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Guard } from '../guard/index.js';
+import type { PolicyRules } from './policy-source.js';
 import type { ProxyLogin } from './proxy-client.js';
 import { createMcpServer } from './server.js';
 
 export interface McpStdioOptions {
   login: ProxyLogin;
   maxRows: number;
-  guard?: Guard;
+  rules?: PolicyRules;
   /** Resolves to stop early (a signal). */
   stop?: Promise<void>;
 }
 
 /** Serves until the client closes stdin (or `stop` resolves). */
 export async function serveStdio(options: McpStdioOptions): Promise<void> {
-  const server = createMcpServer({ login: options.login, maxRows: options.maxRows, ...(options.guard ? { guard: options.guard } : {}) });
+  const server = createMcpServer({ login: options.login, maxRows: options.maxRows, ...(options.rules ? { rules: options.rules } : {}) });
   const done = new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);

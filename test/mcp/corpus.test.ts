@@ -17,7 +17,7 @@ import { parse, stringify } from 'yaml';
 import { loadPolicy } from '../../src/policy/load-policy.js';
 import { loadTokens, startMcpHttp, type McpHttpServer } from '../../src/mcp/index.js';
 import { loginFromUrl } from '../../src/mcp/backend.js';
-import { guardFromPolicyFile } from '../../src/mcp/policy-source.js';
+import { rulesFromPolicyFile } from '../../src/mcp/policy-source.js';
 import { needPostgres } from '../support/postgres.js';
 import { describeDifferences, loadDecisionCorpus, runCorpus, type CorpusCase, type CorpusOutcome } from '../support/decision-corpus.js';
 import { createUpstream, startProxy, type ProxyHarness, type TestUpstream } from '../support/proxy-harness.js';
@@ -70,7 +70,7 @@ async function doorFor(c: CorpusCase): Promise<Door> {
     tokens: table.table,
     proxy: where,
     maxRows: 10,
-    guard: guardFromPolicyFile(policyFile),
+    rules: rulesFromPolicyFile(policyFile),
     log: () => {},
   });
   door = { proxy, mcp, tokens, clients: new Map() };

@@ -119,7 +119,7 @@ async function openBackend(flags: McpFlags): Promise<McpBackend> {
 async function serveStdioMode(backend: McpBackend, maxRows: number, stop: Promise<void>): Promise<void> {
   if (!backend.login) throw new UsageError(`$${PROXY_URL_ENV} names no actor`, 'give the actor\'s credentials: postgres://actor:password@host:port/database');
   log.info(`mcp: serving over stdio as \`${backend.login.user}\``);
-  await serveStdio({ login: backend.login, maxRows, ...(backend.guard ? { guard: backend.guard } : {}), stop });
+  await serveStdio({ login: backend.login, maxRows, ...(backend.rules ? { rules: backend.rules } : {}), stop });
 }
 
 async function serveHttp(flags: McpFlags, { listen, allowedOrigins }: HttpSettings, backend: McpBackend, maxRows: number, stop: Promise<void>): Promise<void> {
@@ -131,7 +131,7 @@ async function serveHttp(flags: McpFlags, { listen, allowedOrigins }: HttpSettin
     tokens: table,
     proxy: backend.proxy,
     maxRows,
-    ...(backend.guard ? { guard: backend.guard } : {}),
+    ...(backend.rules ? { rules: backend.rules } : {}),
     log: (line) => log.warn(line),
   });
   if (!isLoopback(server.address.host)) log.warn('mcp: listening beyond loopback: bearer tokens travel in the clear unless a TLS-terminating proxy is in front');

@@ -39,11 +39,11 @@ export function registerCheck(server: McpServer, ctx: ToolContext): void {
 }
 
 async function runCheck(ctx: ToolContext, sql: string, params: (string | number | boolean | null)[] | undefined, reason: string | undefined): Promise<CallToolResult> {
-  if (!ctx.guard) {
+  if (!ctx.rules) {
     return errorResult('check is not available: this server has no copy of the proxy’s policy', 'run the statement with query (Parapet decides it there), or ask the operator to start parapet mcp with --policy');
   }
   const text = withReason(sql, reason);
-  const outcome = await checkStatement(ctx.guard, {
+  const outcome = await checkStatement(ctx.rules.guard, {
     actor: ctx.login.user,
     sql: text,
     // As sent on the wire: every value is text (what node-postgres sends for numbers and booleans).

@@ -5,7 +5,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { Guard } from '../../guard/index.js';
+import type { PolicyRules } from '../policy-source.js';
 import type { ProxyLogin, ServerMessage } from '../proxy-client.js';
 import { EngineRule } from '../../policy/policy.js';
 import { refusalOf, refusalText, type Refusal } from '../refusal.js';
@@ -18,8 +18,8 @@ export interface ToolContext {
   applicationName(): string;
   /** Rows kept per result set. */
   maxRows: number;
-  /** The guard with the proxy's policy, when this process has it (for `check` and column tags). */
-  guard?: Guard;
+  /** The proxy's guard and policy, when this process has them (for `check` and column tags). */
+  rules?: PolicyRules;
 }
 
 /** Tool inputs shared by several tools (each tool's object is strict: an unknown argument is refused, not ignored). */

@@ -75,13 +75,13 @@ async function describeTable(ctx: ToolContext, name: string): Promise<CallToolRe
     primaryKey: r[7] === true,
     comment: r[8] === null ? null : String(r[8]),
   }));
-  const structured: Record<string, unknown> = { schema, table, kind, tagsKnown: ctx.guard !== undefined };
-  const { guard } = ctx;
-  const actor = guard?.actor(ctx.login.user);
-  if (guard) {
-    const { tags, columnTags } = relationTags(guard.policy, schema, table);
+  const structured: Record<string, unknown> = { schema, table, kind, tagsKnown: ctx.rules !== undefined };
+  const { rules } = ctx;
+  const actor = rules?.guard.actor(ctx.login.user);
+  if (rules) {
+    const { tags, columnTags } = relationTags(rules.policy, schema, table);
     const masked = actor
-      ? await maskedColumns(guard, actor, schema, table, columns.map((c) => c.name), { database: ctx.login.database, door: 'proxy', transaction: 'idle', applicationName: ctx.applicationName() })
+      ? await maskedColumns(rules, actor, schema, table, columns.map((c) => c.name), { database: ctx.login.database, door: 'proxy', transaction: 'idle', applicationName: ctx.applicationName() })
       : undefined;
     structured.tags = tags;
     columns = columns.map((c) => ({ ...c, tags: columnTags[c.name] ?? [], ...(masked ? { masked: masked.has(c.name) } : {}) }));
@@ -93,7 +93,7 @@ async function describeTable(ctx: ToolContext, name: string): Promise<CallToolRe
     const policy = [...(extra.tags?.length ? [`tags: ${extra.tags.join(', ')}`] : []), ...(extra.masked ? ['masked for you'] : [])];
     return `${c.name}: ${facts.join(', ')}${policy.length ? ` [${policy.join('; ')}]` : ''}${c.comment ? ` — ${c.comment}` : ''}`;
   });
-  const head = [`${kind} ${schema}.${table}, ${columns.length} columns${guard ? '' : ' (tags unknown: this server has no copy of the policy)'}`];
+  const head = [`${kind} ${schema}.${table}, ${columns.length} columns${rules ? '' : ' (tags unknown: this server has no copy of the policy)'}`];
   const masked = columns.filter((c) => (c as { masked?: boolean }).masked).map((c) => c.name);
   if (masked.length > 0) head.push(`masked for you by Parapet's policy (values come back hidden): ${masked.join(', ')}`);
   head.push(...parapetNoticeLines(outcome.notices));

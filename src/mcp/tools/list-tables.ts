@@ -47,7 +47,7 @@ async function listTables(ctx: ToolContext, schema: string | undefined): Promise
   if (!outcome.ok) return refusalResult(outcome, LIST_TABLES);
   const tables = (outcome.results[0]?.rows ?? []).map(([schemaName, name, kind, comment]) => {
     const table: { schema: string; name: string; kind: string; comment: string | null; tags?: string[] } = { schema: String(schemaName), name: String(name), kind: String(kind), comment: comment === null ? null : String(comment) };
-    const tags = ctx.guard ? relationTags(ctx.guard.policy, table.schema, table.name).tags : undefined;
+    const tags = ctx.rules ? relationTags(ctx.rules.policy, table.schema, table.name).tags : undefined;
     return tags ? { ...table, tags } : table;
   });
   const lines = tables.map((t) => `${t.schema}.${t.name} (${t.kind})${t.tags?.length ? ` tags: ${t.tags.join(', ')}` : ''}${t.comment ? ` — ${t.comment}` : ''}`);
