@@ -162,7 +162,17 @@ function analysisFailure(error: AnalysisError, policy: Policy): Decision {
   const message = `${syntax ? 'the statement does not parse' : 'the statement could not be analysed'}: ${error.message}`;
   const hint = syntax ? 'fix the syntax error; what cannot be understood is not run' : 'simplify the statement; what cannot be understood is not run';
   const reason: DecisionReason = { rule: EngineRule.analysis, action, message, hint };
-  return { action, rules: [EngineRule.analysis], message, hint, sqlstate: action === 'deny' ? error.code : DENIED_SQLSTATE, obligations: {}, reasons: [reason], errors: [message] };
+  return {
+    action,
+    rules: [EngineRule.analysis],
+    message,
+    hint,
+    sqlstate: action === 'deny' ? error.code : DENIED_SQLSTATE,
+    obligations: {},
+    reasons: [reason],
+    errors: [message],
+    ...(error.position !== undefined ? { position: error.position } : {}),
+  };
 }
 
 /** A decision when the pipeline around `decide` failed: fail closed, with the error. */

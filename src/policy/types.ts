@@ -106,4 +106,6 @@ export interface Decision {
   errors: string[];
   /** The impact figure the decision used, if any. */
   impact?: ImpactFigure;
+  /** For a statement that does not parse: 1-based character position of the error in the text, as PostgreSQL reports it. */
+  position?: number;
 }

@@ -58,6 +58,7 @@ export function denialFields(decision: Decision, review = false): PgErrorFields 
   };
   if (decision.rules.length > 0) fields.detail = `parapet rules: ${decision.rules.join(', ')}${review ? ' (held for review)' : ''}`;
   if (decision.hint) fields.hint = decision.hint;
+  if (decision.position !== undefined) fields.position = String(decision.position);
   return fields;
 }
 

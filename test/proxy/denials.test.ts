@@ -67,6 +67,16 @@ describe('refused statements', { skip: !(await postgresReachable()) && !process.
     client.close();
   });
 
+  test('a statement that does not parse is refused with 42601 and the error position, as PostgreSQL reports it', async (t) => {
+    if (!(await needPostgres(t))) return;
+    const { client, applicationName } = await login();
+    const sql = 'SELECT 1; SELEC 2';
+    const error = errorOf(await exchange(client, applicationName, sql));
+    assert.equal(error?.code, '42601');
+    assert.equal(error?.position, String(sql.indexOf('SELEC 2') + 1));
+    client.close();
+  });
+
   test('a denial inside a transaction aborts it on both sides; COMMIT then reports ROLLBACK', async (t) => {
     if (!(await needPostgres(t))) return;
     const { client, applicationName } = await login();
