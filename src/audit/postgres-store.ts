@@ -263,12 +263,14 @@ export class PostgresAuditStore implements AuditStore {
     const s = this.s;
     return this.transaction(async (client) => {
       await client.query(`select 1 from ${s}.head where id = 1 for update`);
-      const first = (await client.query<Row>(`select seq, kind from ${s}.record order by seq limit 1`)).rows[0];
+      const first = (await client.query<Row>(`select seq from ${s}.record order by seq limit 1`)).rows[0];
       const keep = (await client.query<{ seq: string | null }>(`select min(seq) as seq from ${s}.record where time >= $1`, [before])).rows[0]!;
       const head = (await client.query<{ seq: string }>(`select max(seq) as seq from ${s}.record`)).rows[0]!;
       if (!first) throw new AuditError('prune-refused', 'the audit store is empty');
       const standIn = keep.seq === null ? Number(head.seq) : Number(keep.seq) - 1;
-      if (standIn < Number(first.seq) || (Number(first.seq) === standIn && first.kind === 'genesis')) {
+      // Retention bookkeeping alone (the stand-in and its checkpoints) is not worth pruning again.
+      const real = (await client.query<{ n: string }>(`select count(*) as n from ${s}.record where seq <= $1 and kind not in ('genesis', 'checkpoint')`, [standIn])).rows[0]!;
+      if (standIn < Number(first.seq) || Number(real.n) === 0) {
         throw new AuditError('prune-refused', `no audit records older than \`${before}\``);
       }
       const removed = Number((await client.query<{ n: string }>(`select count(*) as n from ${s}.record where seq <= $1`, [standIn])).rows[0]!.n);

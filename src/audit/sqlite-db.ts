@@ -218,14 +218,15 @@ export class SqliteAuditDb {
 
   prune(key: ChainKey, before: string, stamp: { time: string; instance: string }): PruneResult {
     const tx = this.db.transaction((): PruneResult => {
-      const first = this.db.prepare('select seq, kind, body from audit_record order by seq limit 1').get() as RowShape | undefined;
+      const first = this.db.prepare('select seq from audit_record order by seq limit 1').get() as { seq: number } | undefined;
       const keep = this.db.prepare('select min(seq) as seq from audit_record where time >= ?').get(before) as { seq: number | null };
       const head = this.headStmt.get() as { seq: number } | undefined;
       if (!first || !head) throw new AuditError('prune-refused', 'the audit store is empty');
       // The stand-in takes the place of the last removed record, so it must be older than `before`.
       const standIn = keep.seq === null ? head.seq : keep.seq - 1;
-      const alreadyPruned = first.seq === standIn && first.kind === 'genesis';
-      if (standIn < first.seq || alreadyPruned) {
+      // Retention bookkeeping alone (the stand-in and its checkpoints) is not worth pruning again.
+      const real = this.db.prepare("select count(*) as n from audit_record where seq <= ? and kind not in ('genesis', 'checkpoint')").get(standIn) as { n: number };
+      if (standIn < first.seq || real.n === 0) {
         throw new AuditError('prune-refused', `no audit records older than \`${before}\``);
       }
       const removed = (this.db.prepare('select count(*) as n from audit_record where seq <= ?').get(standIn) as { n: number }).n;

@@ -6,6 +6,8 @@ import type { PruneResult } from './store.js';
 export interface WorkerSetup {
   path: string;
   synchronous: 'normal' | 'full';
+  /** The main thread commits on its own connection, which never checkpoints: checkpoint here. */
+  checkpoints?: boolean;
   hmacKey?: string;
   busyTimeoutMs?: number;
   stamp: { time: string; instance: string };

@@ -1,12 +1,19 @@
 /**
- * The default audit store: one SQLite file in WAL mode. Writes go to a worker thread
- * (./sqlite-worker.ts); reads use a read-only connection on the caller's thread.
+ * The default audit store: one SQLite file in WAL mode; reads use a read-only connection on the
+ * caller's thread.
+ *
+ * Where commits run depends on what a commit costs. With `synchronous: normal` a WAL commit is a few
+ * `write()`s and no fsync (durable against a process crash): it runs on the caller's thread, in one
+ * transaction per batch, which is cheaper and quicker than a round trip to another thread. The
+ * fsyncs happen at checkpoints, and those run in the writer thread (./sqlite-worker.ts), as does
+ * every commit that must wait — for another writer's lock (the local commit never waits), and with
+ * `synchronous: full`, where each commit fsyncs.
  */
 import { Worker } from 'node:worker_threads';
 import { AuditError, type AuditErrorCode } from './errors.js';
-import { SqliteAuditDb } from './sqlite-db.js';
+import { SqliteAuditDb, type Appended } from './sqlite-db.js';
 import { pack, type WorkerFailure, type WorkerReply, type WorkerRequest, type WorkerSetup } from './sqlite-protocol.js';
-import { assemble, encodeBody } from './chain.js';
+import { assemble, chainKey, encodeBody, type ChainKey, type EncodedBody } from './chain.js';
 import type { AuditRecord, ChainAlgorithm, RecordBody } from './record.js';
 import type { AuditStore, ChainHead, PruneResult, ReadRange, SearchQuery, StoredRow } from './store.js';
 
@@ -37,12 +44,32 @@ function startWorker(setup: WorkerSetup): Worker {
   return new Worker(boot, { eval: true, workerData: setup });
 }
 
+/** SQLite's answer when another connection holds the lock (also SQLITE_BUSY_SNAPSHOT …). */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED');
+}
+
+/** The connection that commits on the caller's thread: never checkpoints, never waits for a lock. */
+interface LocalWriter {
+  db: SqliteAuditDb;
+  key: ChainKey;
+}
+
+function openLocalWriter(path: string, hmacKey: string | undefined): LocalWriter {
+  const db = new SqliteAuditDb({ path, synchronous: 'normal' });
+  db.db.pragma('busy_timeout = 0');
+  db.db.pragma('wal_autocheckpoint = 0');
+  return { db, key: chainKey(hmacKey) };
+}
+
 export class SqliteAuditStore implements AuditStore {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failed: AuditError | undefined;
   private reader: SqliteAuditDb | undefined;
   private readonly exited: Promise<void> | undefined;
+  private local: LocalWriter | undefined;
 
   private constructor(
     readonly path: string,
@@ -57,9 +84,11 @@ export class SqliteAuditStore implements AuditStore {
 
   /** Opens for writing: starts the writer thread, creates the file and its genesis record if needed. */
   static async open(options: SqliteStoreOptions): Promise<SqliteAuditStore> {
+    const synchronous = options.synchronous ?? 'normal';
     const setup: WorkerSetup = {
       path: options.path,
-      synchronous: options.synchronous ?? 'normal',
+      synchronous,
+      checkpoints: synchronous === 'normal',
       ...(options.hmacKey ? { hmacKey: options.hmacKey } : {}),
       ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
       stamp: { time: new Date().toISOString(), instance: options.instance },
@@ -83,7 +112,16 @@ export class SqliteAuditStore implements AuditStore {
       await worker.terminate();
       throw err;
     });
-    return new SqliteAuditStore(options.path, algorithm, worker);
+    const store = new SqliteAuditStore(options.path, algorithm, worker);
+    if (synchronous === 'normal') {
+      try {
+        store.local = openLocalWriter(options.path, options.hmacKey);
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+    }
+    return store;
   }
 
   /** Opens an existing store for reading only (CLI: tail, search, verify, export). */
@@ -121,11 +159,25 @@ export class SqliteAuditStore implements AuditStore {
 
   async append(bodies: RecordBody[]): Promise<AuditRecord[]> {
     if (bodies.length === 0) return [];
+    const encoded = bodies.map(encodeBody);
+    const committed = this.appendLocally(encoded);
+    if (committed) return assemble(bodies, committed.first, committed.prev, committed.hashes);
     // Encoding happens here, on the caller's thread: it replaces the structured clone of the objects.
-    const packed = pack(bodies.map(encodeBody));
+    const packed = pack(encoded);
     const reply = await this.request((id) => ({ type: 'append', id, packed }));
     if (reply.type !== 'appended') throw new AuditError('write-failed', `unexpected reply \`${reply.type}\``);
     return assemble(bodies, reply.first, reply.prev, reply.hashes);
+  }
+
+  /** Commits on this thread; undefined when the batch must go to the writer thread (no local writer, or a lock held elsewhere). */
+  private appendLocally(encoded: EncodedBody[]): Appended | undefined {
+    if (!this.local || this.failed) return undefined;
+    try {
+      return this.local.db.append(this.local.key, encoded);
+    } catch (err) {
+      if (isBusy(err)) return undefined;
+      throw err instanceof AuditError ? err : new AuditError('write-failed', `the audit store cannot write: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async prune(before: string, stamp: { time: string; instance: string }): Promise<PruneResult> {
@@ -170,6 +222,8 @@ export class SqliteAuditStore implements AuditStore {
   async close(): Promise<void> {
     this.reader?.close();
     this.reader = undefined;
+    this.local?.db.close();
+    this.local = undefined;
     if (!this.worker) return;
     if (!this.failed) this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
     this.failed ??= new AuditError('closed', 'the audit store is closed');

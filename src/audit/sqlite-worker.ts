@@ -1,7 +1,9 @@
 /**
- * The SQLite writer thread. better-sqlite3 is synchronous, so every write happens here, off the
- * proxy's event loop. Each `append` message is one IMMEDIATE transaction (the trail batches one
- * event-loop turn's records into one message: group commit) and is answered only after COMMIT.
+ * The SQLite writer thread. better-sqlite3 is synchronous, so every write that may wait happens
+ * here, off the proxy's event loop: commits with `synchronous: full` (an fsync each), commits that
+ * found another writer's lock on the main thread, prunes, and checkpoints. Each `append` message is
+ * one IMMEDIATE transaction (the trail batches one event-loop turn's records into one message: group
+ * commit) and is answered only after COMMIT.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { chainKey } from './chain.js';
@@ -22,11 +24,42 @@ function errorOf(err: unknown): { code: string; message: string; hint?: string }
   return { code: 'write-failed', message: (err as Error).message ?? String(err) };
 }
 
+/** How often the WAL is copied back into the database when the main thread commits. */
+const CHECKPOINT_MS = 100;
+/** WAL frames (pages) beyond which a checkpoint holds writers off until it has copied everything. */
+const RESTART_FRAMES = 2000;
+
+/**
+ * Commits on the main thread never checkpoint, so their fsyncs never stall the proxy: the WAL is
+ * copied back here. PASSIVE blocks no one, but under constant commits it never catches up with
+ * the end of the WAL, which then cannot start over and keeps growing; past RESTART_FRAMES a RESTART
+ * checkpoint holds writers off until it is through (the main thread hands its batches here
+ * meanwhile, where they wait in line behind it) so the next commit starts the WAL from the top.
+ */
+function checkpoint(): void {
+  try {
+    const [state] = db.db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+    if (state && state.log >= RESTART_FRAMES) {
+      db.db.pragma('busy_timeout = 200'); // readers still on the old WAL are not waited for long
+      try {
+        db.db.pragma('wal_checkpoint(RESTART)');
+      } finally {
+        db.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      }
+    }
+  } catch {
+    // A checkpoint that cannot run now runs at the next tick; commits do not depend on it.
+  }
+}
+
+const busyTimeoutMs = setup.busyTimeoutMs !== undefined ? Math.max(0, Math.floor(setup.busyTimeoutMs)) : 10_000;
 let db: SqliteAuditDb;
+let checkpoints: ReturnType<typeof setInterval> | undefined;
 try {
   db = new SqliteAuditDb({ path: setup.path, synchronous: setup.synchronous });
-  if (setup.busyTimeoutMs !== undefined) db.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(setup.busyTimeoutMs))}`);
+  db.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.initialise(key, setup.stamp);
+  if (setup.checkpoints) checkpoints = setInterval(checkpoint, CHECKPOINT_MS);
   post({ type: 'ready', algorithm: db.algorithm });
 } catch (err) {
   post({ type: 'fatal', error: errorOf(err) });
@@ -50,6 +83,8 @@ port.on('message', (msg: WorkerRequest) => {
       }
       return;
     case 'close':
+      clearInterval(checkpoints);
+      checkpoint();
       db.close();
       port.close();
       return;

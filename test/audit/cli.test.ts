@@ -155,7 +155,7 @@ test('prune: removes old records, prints what it did, and the rest verifies', as
   const io = capture();
   const { at } = await import('./contract.js');
   assert.equal(await runPrune(copy, { before: at(5), checkpointOut: cp, instance: 'cli' }, io), 0);
-  assert.ok(io.out.startsWith('pruned '));
+  assert.ok(io.out.startsWith('pruned '), io.out + io.err);
   assert.equal(await runVerify(copy, { checkpoint: cp, json: false }, capture()), 0);
   const again = capture();
   assert.equal(await runPrune(copy, { before: at(5), instance: 'cli' }, again), 0);
