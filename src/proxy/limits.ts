@@ -16,6 +16,9 @@ export interface ActorLimitValues {
   statementTimeoutMs?: number;
 }
 
+/** How long a closed upstream session may take to finish before its socket is cut. */
+const UPSTREAM_CLOSE_GRACE_MS = 1000;
+
 /** The keys of `limits` that apply per actor. */
 export type ActorLimitSettings = Pick<Limits, 'maxConnectionsPerActor' | 'idleTimeoutMs' | 'statementTimeoutMs' | 'actors'>;
 
@@ -83,7 +86,7 @@ export interface LimitedProviderOptions {
  * Wraps a provider: a session is counted against its actor's limit before its upstream session is
  * opened (and released when that closes), and the actor's statement timeout is appended to the
  * upstream startup settings — after the client's own, so it is the one that holds, and `RESET`
- * returns to it.
+ * returns to it. Closing the link makes sure the upstream connection really ends.
  */
 export function limitedProvider(provider: UpstreamProvider, options: LimitedProviderOptions): UpstreamProvider {
   return {
@@ -110,6 +113,11 @@ export function limitedProvider(provider: UpstreamProvider, options: LimitedProv
         ...link,
         close() {
           close.call(link);
+          // A backend blocked writing a result into a socket the relay paused (back-pressure) reads
+          // neither the Terminate nor a cancel: read on and discard, and cut the connection if it is
+          // still open a second later, so the upstream session cannot outlive its client.
+          link.socket.resume();
+          setTimeout(() => link.socket.destroy(), UPSTREAM_CLOSE_GRACE_MS).unref();
           release();
         },
       };
