@@ -4,7 +4,6 @@
  * 2 usage or configuration errors.
  */
 import { writeFileSync } from 'node:fs';
-import { loadModule } from 'libpg-query';
 import { chainKey } from './chain.js';
 import { readCheckpoint, takeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AuditError } from './errors.js';
@@ -140,7 +139,6 @@ const OTEL_BATCH = 500;
 export async function runExport(config: AuditConfig, options: ExportOptions, io: CommandIO): Promise<number> {
   return guarded(io, () =>
     withStore(config, async (store) => {
-      await loadModule(); // re-redaction of records kept with `redact: none`
       if (options.out) writeFileSync(options.out, '');
       const write = options.out ? (text: string) => writeFileSync(options.out!, text, { flag: 'a' }) : io.stdout;
       let after = 0;

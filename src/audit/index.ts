@@ -9,7 +9,6 @@
  *
  * `record()` rejects when the store cannot write; the caller must then deny (fail closed).
  */
-import { loadModule } from 'libpg-query';
 import { hostname } from 'node:os';
 import { AuditError } from './errors.js';
 import { PostgresAuditStore } from './postgres-store.js';
@@ -95,7 +94,6 @@ export async function openAudit(config: AuditConfig, instanceId = defaultInstanc
   if (redact !== 'literals' && redact !== 'none') {
     throw new AuditError('bad-config', `unknown redaction \`${String(redact)}\``, { hint: 'use `literals` or `none`' });
   }
-  await loadModule();
   const store = await openStore(config, instanceId);
   return new AuditTrail(store, { instance: instanceId, redact });
 }

@@ -1,25 +1,23 @@
 /**
- * Statement text as the audit keeps it. Redaction works on the tokens of PostgreSQL's own lexer
- * (libpg-query's `scanSync`), never on regular expressions over the text:
+ * Statement text as the audit keeps it. Redaction works on the tokens of the analyser's lexer
+ * (src/sql/lexer.ts, which splits text exactly where PostgreSQL's scanner does and is checked
+ * against libpg-query's `scanSync` over the regression corpus) — never on regular expressions:
  *
  * - `literals` (the default): every constant token (string, number, bit string …) becomes `$n`,
- *   numbered after the statement's own parameters. Unlike `normalizeSync`, this reaches constants
- *   in utility statements too (`ALTER SERVER … OPTIONS (password '…')`, `COPY … FROM 'file'`), and
- *   it works on text that does not parse.
+ *   numbered after the statement's own parameters. Unlike libpg-query's `normalizeSync`, this
+ *   reaches constants in utility statements too (`ALTER SERVER … OPTIONS (password '…')`,
+ *   `COPY … FROM 'file'`), and it works on text that does not parse.
  * - `none`: the text is kept, except credentials — the string after the keyword `PASSWORD`
  *   (CREATE/ALTER ROLE/USER, user-mapping and server OPTIONS), after `CONNECTION` (subscriptions)
  *   and every string argument of the dblink connection functions.
  *
  * Text the lexer cannot read whole (an unterminated quote or comment) is replaced by a placeholder.
- * Requires `await loadModule()` from libpg-query first (openAudit does it).
  */
-import { scanSync, type ScanToken } from 'libpg-query';
+import { lex, type Token, type TokenKind } from '../sql/lexer.js';
 import type { Redaction } from './record.js';
 
-/** Token types of libpg-query's scanner (PostgreSQL's gram.h) that are constants. */
-const TOKEN = { IDENT: 258, FCONST: 260, SCONST: 261, USCONST: 262, BCONST: 263, XCONST: 264, ICONST: 266, PARAM: 267 } as const;
-const CONSTANTS = new Set<number>([TOKEN.FCONST, TOKEN.SCONST, TOKEN.USCONST, TOKEN.BCONST, TOKEN.XCONST, TOKEN.ICONST]);
-const STRINGS = new Set<number>([TOKEN.SCONST, TOKEN.USCONST]);
+const CONSTANTS = new Set<TokenKind>(['integer', 'float', 'string', 'escape-string', 'unicode-string', 'bit-string', 'hex-string']);
+const STRINGS = new Set<TokenKind>(['string', 'escape-string', 'unicode-string']);
 
 /** Keywords whose following string is a secret. */
 const SECRET_KEYWORDS = new Set(['password', 'connection']);
@@ -38,7 +36,7 @@ export function redactStatement(sql: string, mode: Redaction): string {
   const key = `${mode}\u0000${sql}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const out = replaceTokens(sql, mode === 'literals' ? literalSpans : secretSpans) ?? unreadable(sql);
+  const out = redactUncached(sql, mode);
   if (sql.length <= CACHE_TEXT_LENGTH) {
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
     cache.set(key, out);
@@ -47,8 +45,8 @@ export function redactStatement(sql: string, mode: Redaction): string {
 }
 
 /**
- * Every constant token of PostgreSQL's lexer holds a quote (strings, bit strings, E'', U&''), a
- * dollar sign (dollar quoting) or a digit (numbers): text without any of them has nothing to redact.
+ * Every constant token holds a quote (strings, bit strings, E'', U&''), a dollar sign (dollar
+ * quoting) or a digit (numbers): text without any of them has nothing to redact.
  */
 function mayHoldConstant(sql: string): boolean {
   for (let i = 0; i < sql.length; i++) {
@@ -58,8 +56,18 @@ function mayHoldConstant(sql: string): boolean {
   return false;
 }
 
-function unreadable(sql: string): string {
-  return `/* unreadable statement redacted: ${sql.length} characters */`;
+function redactUncached(sql: string, mode: Redaction): string {
+  const lexed = lex(sql);
+  if (lexed.error) return `/* unreadable statement redacted: ${sql.length} characters */`;
+  const spans = mode === 'literals' ? literalSpans(sql, lexed.tokens) : secretSpans(sql, lexed.tokens);
+  if (spans.length === 0) return sql;
+  let out = '';
+  let at = 0;
+  for (const span of spans) {
+    out += sql.slice(at, span.start) + span.text;
+    at = span.end;
+  }
+  return out + sql.slice(at);
 }
 
 interface Span {
@@ -68,76 +76,32 @@ interface Span {
   text: string;
 }
 
-/** PostgreSQL's whitespace (scan.l `space`): what may lie between tokens. */
-const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0x0c, 0x0b]);
-
-/** Replaces token spans (UTF-8 byte offsets, as the scanner reports them); undefined when the scanner fails. */
-function replaceTokens(sql: string, choose: (tokens: ScanToken[]) => Span[]): string | undefined {
-  let tokens: ScanToken[];
-  try {
-    tokens = scanSync(sql).tokens;
-  } catch {
-    return undefined;
-  }
-  const bytes = Buffer.from(sql, 'utf8');
-  if (!coversText(bytes, tokens)) return undefined;
-  const spans = choose(tokens);
-  if (spans.length === 0) return sql;
-  const parts: string[] = [];
-  let at = 0;
-  for (const span of spans) {
-    parts.push(bytes.subarray(at, span.start).toString('utf8'), span.text);
-    at = span.end;
-  }
-  parts.push(bytes.subarray(at).toString('utf8'));
-  return parts.join('');
-}
-
-/** Whether the tokens account for every non-space byte (a lexer that stopped early must not leak the rest). */
-function coversText(bytes: Buffer, tokens: ScanToken[]): boolean {
-  let at = 0;
-  for (const t of tokens) {
-    if (t.start < at) return false;
-    for (let i = at; i < t.start; i++) if (!SPACE.has(bytes[i]!)) return false;
-    at = t.end;
-  }
-  for (let i = at; i < bytes.length; i++) if (!SPACE.has(bytes[i]!)) return false;
-  return true;
-}
-
 /** Every constant becomes `$n`, numbered after the statement's own highest parameter. */
-function literalSpans(tokens: ScanToken[]): Span[] {
+function literalSpans(sql: string, tokens: Token[]): Span[] {
   let n = 0;
-  for (const t of tokens) if (t.tokenType === TOKEN.PARAM) n = Math.max(n, Number(t.text.slice(1)) || 0);
-  return tokens.filter((t) => CONSTANTS.has(t.tokenType)).map((t) => ({ start: t.start, end: t.end, text: `$${++n}` }));
+  for (const t of tokens) if (t.kind === 'parameter') n = Math.max(n, Number(sql.slice(t.start + 1, t.end)) || 0);
+  return tokens.filter((t) => CONSTANTS.has(t.kind)).map((t) => ({ start: t.start, end: t.end, text: `$${++n}` }));
 }
 
-function secretSpans(tokens: ScanToken[]): Span[] {
-  const spans: Span[] = [];
+function secretSpans(sql: string, tokens: Token[]): Span[] {
+  const spans = new Map<number, Span>();
+  const redact = (t: Token): void => void spans.set(t.start, { start: t.start, end: t.end, text: REDACTED });
+  const word = (t: Token): string => sql.slice(t.start, t.end).toLowerCase();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    const word = t.text.toLowerCase();
-    if (t.keywordKind > 0 && SECRET_KEYWORDS.has(word)) {
+    if (t.kind === 'keyword' && SECRET_KEYWORDS.has(word(t))) {
       // PASSWORD 'x', and the string continuation form PASSWORD 'x' 'y'.
-      for (let j = i + 1; j < tokens.length && STRINGS.has(tokens[j]!.tokenType); j++) spans.push(redacted(tokens[j]!));
-    } else if (t.tokenType === TOKEN.IDENT && CONNECTION_FUNCTIONS.has(word) && tokens[i + 1]?.text === '(') {
+      for (let j = i + 1; j < tokens.length && STRINGS.has(tokens[j]!.kind); j++) redact(tokens[j]!);
+    } else if (t.kind === 'identifier' && CONNECTION_FUNCTIONS.has(word(t)) && word(tokens[i + 1] ?? t) === '(') {
       let depth = 0;
       for (let j = i + 1; j < tokens.length; j++) {
         const u = tokens[j]!;
-        if (u.text === '(') depth++;
-        else if (u.text === ')' && --depth === 0) break;
-        else if (STRINGS.has(u.tokenType)) spans.push(redacted(u));
+        const text = word(u);
+        if (text === '(') depth++;
+        else if (text === ')' && --depth === 0) break;
+        else if (STRINGS.has(u.kind)) redact(u);
       }
     }
   }
-  return dedupe(spans);
-}
-
-function redacted(t: ScanToken): Span {
-  return { start: t.start, end: t.end, text: REDACTED };
-}
-
-function dedupe(spans: Span[]): Span[] {
-  const seen = new Map(spans.map((s) => [s.start, s]));
-  return [...seen.values()].sort((a, b) => a.start - b.start);
+  return [...spans.values()].sort((a, b) => a.start - b.start);
 }

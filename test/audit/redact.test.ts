@@ -1,10 +1,7 @@
-/** Statement redaction: from the real lexer and normaliser; passwords never survive. */
-import { test, before } from 'node:test';
+/** Statement redaction: from the analyser's lexer; passwords never survive. */
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadModule } from 'libpg-query';
 import { redactStatement, REDACTED } from '../../src/audit/redact.js';
-
-before(() => loadModule());
 
 const SECRET = 's3cr3t-Pa55';
 

@@ -5,7 +5,6 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModule } from 'libpg-query';
 import { AuditError, openAudit, AuditTrail } from '../../src/audit/index.js';
 import type { AuditInput, AuditRecord, RecordBody } from '../../src/audit/record.js';
 import type { AuditStore } from '../../src/audit/store.js';
@@ -38,7 +37,6 @@ const input = (n: number): Extract<AuditInput, { kind: 'decision' }> => {
 };
 
 test('records of one event-loop turn are one batch; records arriving meanwhile form the next', async () => {
-  await loadModule();
   const store = new FakeStore();
   const trail = new AuditTrail(store, { instance: 'i', redact: 'literals' });
   const first = Array.from({ length: 50 }, (_, i) => trail.record(input(i)));
