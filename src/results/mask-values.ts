@@ -26,25 +26,29 @@ const TEXT_TYPES = new Set([25, 1043, 1042, 19, 18]);
 /** json, jsonb: a placeholder goes out as a JSON string. */
 const JSON_TYPES = new Set([114, 3802]);
 
-/** What a field's values become, decided once per field (see `maskValue`). */
+/** What a field's values become, decided once per field. */
 export interface FieldMasker {
   (value: Buffer): Buffer | null;
+  /** Set when every value becomes the same (redact, null): callers may skip reading the value. */
+  readonly constant?: Buffer | null;
+}
+
+function constantMasker(value: Buffer | null): FieldMasker {
+  return Object.assign(() => value, { constant: value });
 }
 
 /** A masker for a field of type `typeOid` sent in `format` (0 text, 1 binary). */
 export function fieldMasker(rule: MaskRule, typeOid: number, format: number, key: Buffer): FieldMasker {
   const text = TEXT_TYPES.has(typeOid);
   const json = JSON_TYPES.has(typeOid);
-  if (rule.style === 'null' || format !== 0 || (!text && !json)) return () => null;
+  if (rule.style === 'null' || format !== 0 || (!text && !json)) return constantMasker(null);
   const wrap = json ? (s: string) => Buffer.from(JSON.stringify(s), 'utf8') : (s: string) => Buffer.from(s, 'utf8');
   switch (rule.style) {
-    case 'redact': {
-      const fixed = wrap(PLACEHOLDER);
-      return () => fixed;
-    }
+    case 'redact':
+      return constantMasker(wrap(PLACEHOLDER));
     case 'partial': {
       const keep = Math.max(0, rule.keep ?? 0);
-      return (value) => wrap(partial(json ? jsonText(value) : value.toString('utf8'), keep));
+      return json ? (value) => wrap(partial(jsonText(value), keep)) : (value) => partialBytes(value, keep);
     }
     case 'hash':
       return (value) => wrap(keyedHash(value, key));
@@ -56,6 +60,24 @@ export function partial(value: string, keep: number): string {
   const chars = [...value];
   const shown = Math.min(keep, Math.floor(chars.length / 2));
   return PLACEHOLDER + (shown > 0 ? chars.slice(chars.length - shown).join('') : '');
+}
+
+const PLACEHOLDER_BYTES = Buffer.from(PLACEHOLDER);
+
+/** `partial` on UTF-8 bytes without decoding: characters are the bytes that are not continuation bytes. */
+function partialBytes(value: Buffer, keep: number): Buffer {
+  let characters = 0;
+  for (let i = 0; i < value.length; i++) if ((value[i]! & 0xc0) !== 0x80) characters++;
+  let shown = Math.min(keep, Math.floor(characters / 2));
+  let start = value.length;
+  while (shown > 0 && start > 0) {
+    start--;
+    if ((value[start]! & 0xc0) !== 0x80) shown--;
+  }
+  const out = Buffer.allocUnsafe(PLACEHOLDER_BYTES.length + value.length - start);
+  PLACEHOLDER_BYTES.copy(out, 0);
+  value.copy(out, PLACEHOLDER_BYTES.length, start);
+  return out;
 }
 
 export function keyedHash(value: Uint8Array, key: Buffer): string {

@@ -10,8 +10,7 @@
  * never saw, so the door must bring the server's transaction into agreement (see session-results.ts).
  */
 import { BackendCode } from '../protocol/codes.js';
-import { decodeDataRow } from '../protocol/backend.js';
-import { commandComplete, copyData, dataRow, errorResponse, noticeResponse } from '../protocol/encode-backend.js';
+import { commandComplete, copyData, errorResponse, noticeResponse } from '../protocol/encode-backend.js';
 
 import type { Frame } from '../protocol/frame-reader.js';
 import type { PgErrorFields } from '../protocol/pg-error.js';
@@ -21,6 +20,7 @@ import { maskCopyRow, type CopyShape } from './copy-rows.js';
 import { scrubFields } from './error-scrub.js';
 import type { FieldMasker } from './mask-values.js';
 import type { BulkReadLimit, RowPlan } from './row-plan.js';
+import { rewriteDataRow } from './row-rewrite.js';
 
 /** Rows a portal or cursor has sent so far, across Executes / FETCHes. */
 export interface RowCounter {
@@ -113,12 +113,15 @@ export class ResultFilter {
     const plan = this.plan;
     if (!this.#admit(plan?.bulk ?? false)) return [];
     if (!plan || (!plan.masks && !this.#bulkMasking)) return [frame.raw];
-    const values = decodeDataRow(frame.payload);
-    const masked = values.map((value, i) => {
-      const masker = plan.maskers[i] ?? (this.#bulkMasking ? plan.bulkMaskers[i] : undefined);
-      return value === null || !masker ? value : masker(value);
-    });
-    return [dataRow(masked)];
+    return [rewriteDataRow(frame.payload, this.#bulkMasking ? this.#withBulk(plan) : plan.maskers)];
+  }
+
+  #combined: (FieldMasker | undefined)[] | undefined;
+
+  /** The plan's maskers plus the bulk maskers, once the bulk limit is passed. */
+  #withBulk(plan: RowPlan): (FieldMasker | undefined)[] {
+    this.#combined ??= plan.maskers.map((m, i) => m ?? plan.bulkMaskers[i]);
+    return this.#combined;
   }
 
   #copyRow(frame: Frame): Buffer[] {
@@ -129,7 +132,7 @@ export class ResultFilter {
     }
     const plan = this.plan;
     if (!this.#admit(plan?.bulk ?? false)) return [];
-    const maskers: (FieldMasker | undefined)[] | undefined = plan && (plan.masks || this.#bulkMasking) ? plan.maskers.map((m, i) => m ?? (this.#bulkMasking ? plan.bulkMaskers[i] : undefined)) : undefined;
+    const maskers = plan && (plan.masks || this.#bulkMasking) ? (this.#bulkMasking ? this.#withBulk(plan) : plan.maskers) : undefined;
     if (!maskers || !copy) return [frame.raw];
     if (copy.format === 'binary' || copy.foreignEncoding) {
       // Masked values cannot be found in these rows: refuse rather than send them.

@@ -157,6 +157,16 @@ export class SessionResults {
   // ——— upstream frames ———
 
   push(frame: Frame): ResultOutput | Promise<ResultOutput> {
+    // Hot path: a row of a result whose filter is already in place.
+    if ((frame.code === BackendCode.DataRow || frame.code === BackendCode.CopyData) && !this.#failedByParapet) {
+      const filter = this.#rowFilter();
+      if (filter) {
+        const send = filter.push(frame);
+        if (filter.failed) this.#failedByParapet = true;
+        this.#tracker.onMessage(frame.code);
+        return { send };
+      }
+    }
     const head = this.#tracker.peek();
     const tag = head?.tag;
     const code = frame.code;
@@ -170,6 +180,14 @@ export class SessionResults {
     if (tag.type === 'query') return this.#queryFrame(tag, frame);
     if (tag.type === 'execute') return this.#executeFrame(tag, frame);
     return this.#passThrough(frame);
+  }
+
+  /** The filter rows of the current unit go through, once it exists and has its plan. */
+  #rowFilter(): ResultFilter | undefined {
+    const tag = this.#tracker.peek()?.tag;
+    if (tag?.type === 'execute') return tag.filter;
+    if (tag?.type === 'query') return tag.filter;
+    return undefined;
   }
 
   /** A frame outside any result: forwarded (errors and notices scrubbed for a masked actor). */
