@@ -242,3 +242,24 @@ test('a view created after the catalog was loaded: its unknown OID reloads the c
   assert.deepEqual(rowsOf(received), [['2', '****']]);
   assertNoCanary(received, 'late view');
 });
+
+test('the hard guarantee: an upstream role with column privileges cannot read the masked columns at all', { skip: !reachable }, async () => {
+  const role = `${db.role}_cols`;
+  await db.admin(`CREATE ROLE "${role}" LOGIN; GRANT USAGE ON SCHEMA public TO "${role}"; GRANT SELECT (id, name) ON public.customers TO "${role}"`);
+  try {
+    const { connectUpstream } = await import('../../src/upstream/connect.js');
+    const { simpleQuery } = await import('../../src/upstream/simple-query.js');
+    const { PG_HOST, PG_PORT } = await import('../support/postgres.js');
+    const conn = await connectUpstream({ host: PG_HOST, port: PG_PORT, user: role, database: db.database });
+    try {
+      assert.deepEqual(await simpleQuery(conn, 'SELECT id, name FROM customers WHERE id = 1'), [['1', 'name1']]);
+      await assert.rejects(simpleQuery(conn, 'SELECT email FROM customers'), (e: unknown) => (e as { pgError?: { code: string } }).pgError?.code === '42501');
+      await assert.rejects(simpleQuery(conn, 'SELECT * FROM customers'), (e: unknown) => (e as { pgError?: { code: string } }).pgError?.code === '42501');
+    } finally {
+      conn.close();
+    }
+  } finally {
+    await db.admin(`REVOKE ALL ON public.customers FROM "${role}"; REVOKE USAGE ON SCHEMA public FROM "${role}"`);
+    await db.admin(`DROP ROLE "${role}"`);
+  }
+});
