@@ -5,7 +5,8 @@ export const WORKLOADS = ['select-simple', 'select-extended', 'select-prepared',
 export type Workload = (typeof WORKLOADS)[number];
 
 export const TARGETS = ['direct', 'pgbouncer', 'parapet'] as const;
-export type Target = (typeof TARGETS)[number];
+/** `baseline`: a second Parapet build (--baseline), to compare before and after a change. */
+export type Target = (typeof TARGETS)[number] | 'baseline';
 
 export interface BenchOptions {
   rounds: number;
@@ -21,6 +22,8 @@ export interface BenchOptions {
   host: string;
   port: number;
   adminUser: string;
+  /** Another build's `dist/src/cli/main.js`, run as the extra target `baseline`. */
+  baseline: string | undefined;
   /** Write a CPU profile of the Parapet process into this folder. */
   profile: string | undefined;
   /** Keep the temporary folder (configs, logs, audit file) and print where it is. */
@@ -41,6 +44,8 @@ workload (median of the rounds) with the ratios to direct and to PgBouncer.
   --workloads LIST    comma-separated: ${WORKLOADS.join(', ')} (default all)
   --targets LIST      comma-separated: ${TARGETS.join(', ')} (default all)
   --cluster           start a throwaway PostgreSQL cluster (fsync on) instead of using PGHOST:PGPORT
+  --baseline FILE     also run another Parapet build (its dist/src/cli/main.js) as the target
+                      \`baseline\`, alternating with the others: before/after figures in one run
   --profile DIR       run Parapet with node --cpu-prof, writing the profile into DIR
   --keep              keep the temporary folder (configs, logs, the audit file)
   -h, --help          this text
@@ -77,6 +82,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       workloads: { type: 'string' },
       targets: { type: 'string' },
       cluster: { type: 'boolean' },
+      baseline: { type: 'string' },
       profile: { type: 'string' },
       keep: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -90,11 +96,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     threads: positive('threads', values.threads, 2),
     scale: positive('scale', values.scale, 10),
     workloads: list('workload', values.workloads, WORKLOADS),
-    targets: list('target', values.targets, TARGETS),
+    targets: [...list<Target>('target', values.targets, TARGETS), ...(values.baseline ? (['baseline'] as const) : [])],
     cluster: values.cluster ?? false,
     host: env.PGHOST ?? '127.0.0.1',
     port: Number(env.PGPORT ?? 5432),
     adminUser: env.PGUSER ?? 'postgres',
+    baseline: values.baseline,
     profile: values.profile,
     keep: values.keep ?? false,
   };

@@ -45,9 +45,15 @@ export function benchPolicy(root: string): string {
   return `${policy.trimEnd()}\n\nactors:\n  ${BENCH_ACTOR}:\n    kind: pipeline\n`;
 }
 
-export async function startParapet(db: BenchDatabase, dir: string, options: { profileDir?: string | undefined }): Promise<RunningParapet> {
+export interface ParapetOptions {
+  /** The CLI to run; this checkout's build by default. */
+  main?: string | undefined;
+  profileDir?: string | undefined;
+}
+
+export async function startParapet(db: BenchDatabase, dir: string, options: ParapetOptions): Promise<RunningParapet> {
   const root = repoRoot();
-  const main = join(root, 'dist', 'src', 'cli', 'main.js');
+  const main = options.main ?? join(root, 'dist', 'src', 'cli', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   const port = await freePort();
   const auditPath = join(dir, 'audit.db');

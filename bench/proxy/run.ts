@@ -4,7 +4,7 @@
  * rounds; prints TPS per target and workload (median of the rounds) and the ratios. Figures, not
  * pass/fail. See docs/performance.md.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { table, type Cell } from '../report.js';
@@ -39,8 +39,10 @@ async function main(options: BenchOptions): Promise<void> {
   let db: BenchDatabase | undefined;
   let bouncer: RunningPgBouncer | undefined;
   let parapet: RunningParapet | undefined;
+  let baseline: RunningParapet | undefined;
   const cleanup = async (): Promise<void> => {
     await parapet?.stop().catch((e: unknown) => log(`stopping parapet: ${(e as Error).message}`));
+    await baseline?.stop().catch((e: unknown) => log(`stopping the baseline parapet: ${(e as Error).message}`));
     await bouncer?.stop().catch((e: unknown) => log(`stopping pgbouncer: ${(e as Error).message}`));
     await db?.drop().catch((e: unknown) => log(`dropping the bench database: ${(e as Error).message}`));
     if (options.keep) log(`kept ${dir}`);
@@ -63,6 +65,12 @@ async function main(options: BenchOptions): Promise<void> {
     if (options.targets.includes('parapet')) {
       parapet = await startParapet(db, dir, { profileDir: options.profile });
       endpoints.set('parapet', { port: parapet.port, user: BENCH_ACTOR, password: BENCH_PASSWORD, database: db.database });
+    }
+    if (options.baseline) {
+      const baseDir = join(dir, 'baseline');
+      mkdirSync(baseDir);
+      baseline = await startParapet(db, baseDir, { main: options.baseline });
+      endpoints.set('baseline', { port: baseline.port, user: BENCH_ACTOR, password: BENCH_PASSWORD, database: db.database });
     }
     const load = { clients: options.clients, threads: options.threads, seconds: options.seconds };
     printHeader(options, db, bouncer);
@@ -110,12 +118,15 @@ function printHeader(options: BenchOptions, db: BenchDatabase, bouncer: RunningP
 function printResults(options: BenchOptions, runs: Map<string, PgbenchRun[]>): void {
   const has = (t: Target) => options.targets.includes(t);
   const get = (w: Workload, t: Target) => (has(t) ? median(runs.get(`${w}/${t}`)!.map((r) => r.tps)) : undefined);
+  const withBaseline = has('baseline');
   const rows: Cell[][] = options.workloads.map((w) => {
-    const [d, b, p] = [get(w, 'direct'), get(w, 'pgbouncer'), get(w, 'parapet')];
-    return [w, tps(d), tps(b), tps(p), ratio(b, d), ratio(p, d), ratio(p, b)];
+    const [d, b, p, base] = [get(w, 'direct'), get(w, 'pgbouncer'), get(w, 'parapet'), get(w, 'baseline')];
+    const row: Cell[] = [w, tps(d), tps(b), tps(p), ratio(b, d), ratio(p, d), ratio(p, b)];
+    return withBaseline ? [...row, tps(base), ratio(p, base)] : row;
   });
   console.log(`\nTPS, median of ${options.rounds} rounds:\n`);
-  console.log(table(['workload', 'direct', 'pgbouncer', 'parapet', 'pgbouncer/direct', 'parapet/direct', 'parapet/pgbouncer'], rows));
+  const headers = ['workload', 'direct', 'pgbouncer', 'parapet', 'pgbouncer/direct', 'parapet/direct', 'parapet/pgbouncer'];
+  console.log(table(withBaseline ? [...headers, 'baseline', 'parapet/baseline'] : headers, rows));
   const detail: Cell[][] = [];
   for (const w of options.workloads) {
     for (const t of options.targets) {
