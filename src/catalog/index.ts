@@ -11,3 +11,4 @@ export { enrichAnalysis, safeFunctionsFor, type EnrichedAnalysis, type FunctionF
 export { resolveFunction, functionCallSql, type FunctionResolution } from './functions.js';
 export type { CatalogSnapshot, RelationEntry, FunctionEntry, CascadeEntry, HookEntry } from './snapshot.js';
 export type { ViewLineage, ViewColumnLineage, ColumnRef } from './view-lineage.js';
+export { createSessionGuards, type SessionGuards, type SessionGuardsOptions } from './session-guards.js';

@@ -2,7 +2,7 @@
  * Decision-time checks for actors whose results are masked: the ways around wire masking that can
  * only be closed before the statement runs. The door calls `maskingSideDoor` for every statement the
  * guard allows (with the body of an EXECUTE when it knows it) and refuses the statement when it
- * returns a reason:
+ * returns a reason (an SQL-level EXECUTE is checked through its prepared body, which the door decides too):
  *   - statistics views and catalogs (`pg_stats`, `pg_statistic`, extended statistics) hold sample
  *     values of every column, masked ones included;
  *   - a result computed from masked columns in a field without column origin (`lower(email)`, a
@@ -42,6 +42,8 @@ export interface SideDoorContext {
 const STATISTICS = new Set(['pg_stats', 'pg_stats_ext', 'pg_stats_ext_exprs', 'pg_statistic', 'pg_statistic_ext', 'pg_statistic_ext_data']);
 
 export async function maskingSideDoor(statement: StatementAnalysis, context: SideDoorContext, sql = statement.sql): Promise<SideDoor | undefined> {
+  // `EXECUTE name(…)`: the door decides the prepared body itself (and calls this with it).
+  if (statement.kind === 'execute' && sql === statement.sql) return undefined;
   const refuse = (message: string, hint: string): SideDoor => ({ rule: MASKING_RULE, message, hint });
   for (const effect of statement.effects) {
     if (effect.type !== 'read' || !STATISTICS.has(effect.relation.name)) continue;

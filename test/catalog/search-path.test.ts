@@ -1,7 +1,7 @@
 /** The search path, as PostgreSQL reads and applies it, and how a session's path is followed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { effectiveSchemas, parseSearchPath, SearchPathTracker, TEMP_SCHEMA, creationSchema } from '../../src/catalog/search-path.js';
+import { effectiveSchemas, parseSearchPath, SearchPathTracker, TEMP_SCHEMA, creationSchema, type SearchPathState } from '../../src/catalog/search-path.js';
 import { CatalogError } from '../../src/catalog/errors.js';
 import { noteStatementRan } from '../../src/catalog/session-changes.js';
 import { analyze, initParser } from '../../src/sql/index.js';
@@ -47,12 +47,13 @@ test('the tracker follows SETs that pass, and keeps every path that may be in fo
   ran("SET search_path = 'App,public'");
   assert.deepEqual(tracker.state, { settings: [['App', 'public'], ['app', 'public']], roles: ['alice'] });
   ran('SET ROLE bob');
-  assert.deepEqual(tracker.state !== 'unknown' && tracker.state.roles, ['alice', 'bob']);
+  const state = tracker.state as SearchPathState;
+  assert.deepEqual(state === 'unknown' ? state : state.roles, ['alice', 'bob']);
   ran("SELECT set_config('search_path', current_setting('x'), false)");
-  assert.equal(tracker.state, 'unknown');
+  assert.equal(tracker.state as unknown, 'unknown');
   tracker.resync('public', 'alice');
   assert.deepEqual(ran('CREATE TABLE t (id int)'), { ddl: true });
   assert.deepEqual(ran('SELECT 1'), { ddl: false });
   ran("DO $$ BEGIN PERFORM set_config('search_path', 'x', false); END $$");
-  assert.equal(tracker.state, 'unknown');
+  assert.equal(tracker.state as unknown, 'unknown');
 });
