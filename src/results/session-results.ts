@@ -5,7 +5,7 @@
  *
  * The door tells it, in forwarding order, every client message the server will answer (the same
  * points where the proxy feeds its own ResponseTracker: `query`, `parse`, `bind`, `describe`,
- * `execute`, `close`, `sync`, `poison`), and hands it every upstream frame (`push`), sending the
+ * `execute`, `close`, `sync`, `functionCall`, `poison`), and hands it every upstream frame (`push`), sending the
  * client what comes back instead of the frame. `push` is synchronous except for a RowDescription or
  * CopyOutResponse whose plan needs the catalog (an unknown table OID reloads it first): then it
  * returns a promise, and the door must keep later frames behind it.
@@ -142,6 +142,11 @@ export class SessionResults {
 
   sync(): void {
     if (!this.#tracker.copyIn) this.#tracker.push({ kind: 'sync', tag: OTHER });
+  }
+
+  /** A FunctionCall message forwarded (its result is one value, passed through). */
+  functionCall(): void {
+    this.#tracker.push({ kind: 'function-call', tag: OTHER });
   }
 
   /** A message Parapet sent in place of a refused one (its replies are the door's business). */
