@@ -16,6 +16,8 @@ import { SqliteAuditStore } from './sqlite-store.js';
 import { AuditTrail } from './trail.js';
 import type { Redaction } from './record.js';
 import type { AuditStore } from './store.js';
+import { attachLineage, type LineageConfig } from '../lineage/emitter.js';
+import { initParser } from '../sql/index.js';
 
 export type { AuditInput, AuditRecord, AuditActor, Door, RecordBody, RecordKind, Redaction } from './record.js';
 export type { AuditStore, ChainHead, SearchQuery } from './store.js';
@@ -25,6 +27,8 @@ export { decisionInput, type DecisionContext } from './decision-input.js';
 export { transactionEnd, type ReadyStatus } from './transaction.js';
 
 interface CommonConfig {
+  /** OpenLineage events for every committed (or rolled-back) write, sent as they happen. */
+  lineage?: LineageConfig;
   /** HMAC-SHA-256 key for the chain; defaults to the PARAPET_AUDIT_KEY environment variable. */
   hmacKey?: string;
   /** Statement text in records: `literals` (default) replaces every constant; passwords are always redacted. */
@@ -95,5 +99,11 @@ export async function openAudit(config: AuditConfig, instanceId = defaultInstanc
     throw new AuditError('bad-config', `unknown redaction \`${String(redact)}\``, { hint: 'use `literals` or `none`' });
   }
   const store = await openStore(config, instanceId);
-  return new AuditTrail(store, { instance: instanceId, redact });
+  const trail = new AuditTrail(store, { instance: instanceId, redact });
+  if (config.lineage) {
+    // Column lineage parses statements; the proxy has the parser loaded already, other doors may not.
+    await initParser();
+    attachLineage(trail, config.lineage);
+  }
+  return trail;
 }

@@ -31,6 +31,7 @@ export class AuditTrail {
   private scheduled = false;
   private closed = false;
   private readonly listeners: CommitListener[] = [];
+  private readonly closers: (() => Promise<void>)[] = [];
   private idle: (() => void)[] = [];
 
   constructor(
@@ -62,11 +63,17 @@ export class AuditTrail {
     this.listeners.push(listener);
   }
 
+  /** Runs `closer` when the trail closes, after the last record was written (lineage flushes here). */
+  onClose(closer: () => Promise<void>): void {
+    this.closers.push(closer);
+  }
+
   /** Writes what is queued, then closes the store. Later `record()` calls reject. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.queueDepth() > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    for (const closer of this.closers) await closer().catch(() => {});
     await this.store.close();
   }
 
