@@ -5,5 +5,6 @@
 import type { BenchSection } from '../section.js';
 import { analysisSection } from './analysis.js';
 import { decideSection } from './decide.js';
+import { maskingSection } from './masking.js';
 
-export const sections: readonly BenchSection[] = [analysisSection, decideSection];
+export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection];
