@@ -145,7 +145,7 @@ class HttpTransport implements LineageTransport {
   private async post(event: RunEvent): Promise<boolean> {
     const retries = this.config.retries ?? 3;
     for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)).unref());
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
       try {
         const response = await fetch(this.config.url, {
           method: 'POST',
