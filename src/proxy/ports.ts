@@ -8,27 +8,11 @@ import type { AuditInput } from '../audit/index.js';
 import type { ScramVerifier } from '../protocol/scram.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import type { Actor, Decision, SessionContext } from '../policy/types.js';
-import type { Analysis } from '../sql/types.js';
-
-/** One request to the guard: a text (or its analysis) for an actor in a session. */
-export interface GuardRequest {
-  sql: string;
-  analysis?: Analysis;
-  actor: Actor;
-  session: SessionContext;
-  parameters?: (string | null)[];
-}
-
-/** The guard's answer: the analysis, a decision per statement, and the decision for the whole text. */
-export interface GuardResult {
-  analysis: Analysis;
-  decisions: Decision[];
-  decision: Decision;
-}
+import type { GuardInput, GuardResult } from '../guard/types.js';
 
 /** The decision pipeline (src/guard), as the proxy uses it. */
 export interface GuardPort {
-  evaluate(request: GuardRequest): Promise<GuardResult>;
+  evaluate(request: GuardInput): Promise<GuardResult>;
   /** Whether the actor may reach this database with these startup parameters. */
   decideConnect(actor: Actor, database: string, startupParameters: Record<string, string>): Decision | Promise<Decision>;
   /** The actor of that name in the policy, if any. */
