@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { AuditInput } from '../audit/index.js';
 import type { ScramVerifier } from '../protocol/scram.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
-import type { Actor, Decision, SessionContext } from '../policy/types.js';
+import type { Actor, Decision } from '../policy/types.js';
 import type { GuardInput, GuardResult } from '../guard/types.js';
 
 /** The decision pipeline (src/guard), as the proxy uses it. */
