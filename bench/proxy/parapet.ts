@@ -15,6 +15,7 @@ export const BENCH_PASSWORD = 'pgbench-bench-secret';
 
 export interface RunningParapet {
   port: number;
+  pid: number | undefined;
   auditPath: string;
   /** Records in the audit trail now. */
   auditRecords(): number;
@@ -84,6 +85,7 @@ export async function startParapet(db: BenchDatabase, dir: string, options: Para
   }
   return {
     port,
+    pid: service.child.pid,
     auditPath,
     auditRecords() {
       const sqlite = new Database(auditPath, { readonly: true, fileMustExist: true });

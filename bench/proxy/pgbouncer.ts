@@ -10,6 +10,7 @@ import type { BenchDatabase } from './upstream.js';
 
 export interface RunningPgBouncer {
   port: number;
+  pid: number | undefined;
   version: string;
   stop(): Promise<void>;
 }
@@ -79,5 +80,5 @@ export async function startPgBouncer(db: BenchDatabase, dir: string, clients: nu
     await service.stop();
     throw error;
   }
-  return { port, version, stop: () => service.stop() };
+  return { port, version, pid: service.child.pid, stop: () => service.stop() };
 }

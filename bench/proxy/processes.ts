@@ -1,5 +1,6 @@
 /** Child processes for the proxy benchmark: one-shot commands and long-running services. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
 export interface CommandResult {
@@ -109,5 +110,31 @@ export class Service {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.#closed;
     clearTimeout(timer);
+  }
+}
+
+/** CPU time a process has used so far (user + system, seconds): all its threads, and its main thread. */
+export interface CpuTime {
+  total: number;
+  main: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ: the unit of /proc/…/stat times on Linux
+
+function statTicks(file: string): number {
+  // Fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th.
+  const text = readFileSync(file, 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** CPU time of `pid` from /proc; undefined where /proc is not available. */
+export function cpuTime(pid: number | undefined): CpuTime | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The process's own line counts every thread, those that have ended too.
+    return { total: statTicks(`/proc/${pid}/stat`) / TICKS_PER_SECOND, main: statTicks(`/proc/${pid}/task/${pid}/stat`) / TICKS_PER_SECOND };
+  } catch {
+    return undefined;
   }
 }

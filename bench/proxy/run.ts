@@ -12,7 +12,7 @@ import { parseOptions, USAGE, type BenchOptions, type Target, type Workload } fr
 import { BENCH_ACTOR, BENCH_PASSWORD, startParapet, type RunningParapet } from './parapet.js';
 import { runPgbench, type Endpoint, type PgbenchRun } from './pgbench.js';
 import { startPgBouncer, type RunningPgBouncer } from './pgbouncer.js';
-import { runCommand } from './processes.js';
+import { cpuTime, runCommand, type CpuTime } from './processes.js';
 import { createBenchDatabase, type BenchDatabase } from './upstream.js';
 
 const log = (line: string): void => console.error(`bench: ${line}`);
@@ -25,6 +25,13 @@ function median(values: number[]): number {
 
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '' : (a / b).toFixed(2));
 const tps = (value: number | undefined): string => (value === undefined ? '' : Math.round(value).toString());
+
+/** A run with the proxy's CPU time per transaction (µs), when there is a proxy process. */
+type Measured = PgbenchRun & { cpu?: CpuTime };
+
+function perTransaction(before: CpuTime, after: CpuTime, transactions: number): CpuTime {
+  return { total: ((after.total - before.total) * 1e6) / transactions, main: ((after.main - before.main) * 1e6) / transactions };
+}
 
 /** The order of targets in round `r`: rotated each round, so none always runs first or last. */
 function rotation(targets: Target[], round: number): Target[] {
@@ -57,20 +64,25 @@ async function main(options: BenchOptions): Promise<void> {
   try {
     db = await createBenchDatabase(options, log);
     const endpoints = new Map<Target, Endpoint>();
+    /** The proxy process behind a target, whose CPU time is measured around each run. */
+    const pids = new Map<Target, number | undefined>();
     if (options.targets.includes('direct')) endpoints.set('direct', { port: db.port, user: db.role, database: db.database });
     if (options.targets.includes('pgbouncer')) {
       bouncer = await startPgBouncer(db, dir, options.clients, log);
       endpoints.set('pgbouncer', { port: bouncer.port, user: db.role, database: db.database });
+      pids.set('pgbouncer', bouncer.pid);
     }
     if (options.targets.includes('parapet')) {
       parapet = await startParapet(db, dir, { profileDir: options.profile });
       endpoints.set('parapet', { port: parapet.port, user: BENCH_ACTOR, password: BENCH_PASSWORD, database: db.database });
+      pids.set('parapet', parapet.pid);
     }
     if (options.baseline) {
       const baseDir = join(dir, 'baseline');
       mkdirSync(baseDir);
       baseline = await startParapet(db, baseDir, { main: options.baseline });
       endpoints.set('baseline', { port: baseline.port, user: BENCH_ACTOR, password: BENCH_PASSWORD, database: db.database });
+      pids.set('baseline', baseline.pid);
     }
     const load = { clients: options.clients, threads: options.threads, seconds: options.seconds };
     printHeader(options, db, bouncer);
@@ -82,14 +94,18 @@ async function main(options: BenchOptions): Promise<void> {
     }
     const auditBefore = parapet?.auditRecords();
 
-    const runs = new Map<string, PgbenchRun[]>();
+    const runs = new Map<string, Measured[]>();
     for (let round = 0; round < options.rounds; round++) {
       for (const workload of options.workloads) {
         for (const target of rotation(options.targets, round)) {
-          const run = await runPgbench(workload, endpoints.get(target)!, load);
+          const before = cpuTime(pids.get(target));
+          const run: Measured = await runPgbench(workload, endpoints.get(target)!, load);
+          const after = cpuTime(pids.get(target));
+          if (before && after && run.transactions > 0) run.cpu = perTransaction(before, after, run.transactions);
           const key = `${workload}/${target}`;
           runs.set(key, [...(runs.get(key) ?? []), run]);
-          log(`round ${round + 1}/${options.rounds} ${workload.padEnd(15)} ${target.padEnd(9)} ${Math.round(run.tps)} tps, ${run.latencyMs} ms${run.failed ? `, ${run.failed} failed` : ''}`);
+          const cpu = run.cpu ? `, proxy CPU ${Math.round(run.cpu.total)} µs/transaction` : '';
+          log(`round ${round + 1}/${options.rounds} ${workload.padEnd(15)} ${target.padEnd(9)} ${Math.round(run.tps)} tps, ${run.latencyMs} ms${cpu}${run.failed ? `, ${run.failed} failed` : ''}`);
         }
       }
     }
@@ -115,7 +131,7 @@ function printHeader(options: BenchOptions, db: BenchDatabase, bouncer: RunningP
   );
 }
 
-function printResults(options: BenchOptions, runs: Map<string, PgbenchRun[]>): void {
+function printResults(options: BenchOptions, runs: Map<string, Measured[]>): void {
   const has = (t: Target) => options.targets.includes(t);
   const get = (w: Workload, t: Target) => (has(t) ? median(runs.get(`${w}/${t}`)!.map((r) => r.tps)) : undefined);
   const withBaseline = has('baseline');
@@ -131,11 +147,20 @@ function printResults(options: BenchOptions, runs: Map<string, PgbenchRun[]>): v
   for (const w of options.workloads) {
     for (const t of options.targets) {
       const list = runs.get(`${w}/${t}`)!;
-      detail.push([w, t, list.map((r) => Math.round(r.tps)).join(' / '), median(list.map((r) => r.latencyMs)).toFixed(3), list.reduce((n, r) => n + r.failed, 0)]);
+      const cpu = list.flatMap((r) => (r.cpu ? [r.cpu] : []));
+      detail.push([
+        w,
+        t,
+        list.map((r) => Math.round(r.tps)).join(' / '),
+        median(list.map((r) => r.latencyMs)).toFixed(3),
+        cpu.length ? Math.round(median(cpu.map((c) => c.total))) : '',
+        cpu.length ? Math.round(median(cpu.map((c) => c.main))) : '',
+        list.reduce((n, r) => n + r.failed, 0),
+      ]);
     }
   }
-  console.log('\nEvery round:\n');
-  console.log(table(['workload', 'target', 'tps per round', 'latency ms (median)', 'failed'], detail));
+  console.log('\nEvery round (proxy CPU: the PgBouncer or Parapet process, per pgbench transaction, median of the rounds):\n');
+  console.log(table(['workload', 'target', 'tps per round', 'latency ms', 'proxy CPU µs', 'main thread µs', 'failed'], detail));
 }
 
 let options: BenchOptions | undefined;

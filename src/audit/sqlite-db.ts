@@ -70,6 +70,7 @@ export class SqliteAuditDb {
   private readonly insertRecord: Database.Statement;
   private readonly insertTable: Database.Statement;
   private readonly headStmt: Database.Statement;
+  private appendTx: Database.Transaction<(key: ChainKey, bodies: EncodedBody[]) => Appended> | undefined;
 
   constructor(options: SqliteOptions) {
     try {
@@ -134,7 +135,9 @@ export class SqliteAuditDb {
 
   /** Seals and writes encoded bodies after the current head, in one IMMEDIATE transaction. */
   append(key: ChainKey, bodies: EncodedBody[]): Appended {
-    return this.db.transaction(() => this.appendInTransaction(key, bodies)).immediate();
+    // Made once: building a transaction function costs more than a small batch's inserts.
+    this.appendTx ??= this.db.transaction((k: ChainKey, b: EncodedBody[]) => this.appendInTransaction(k, b));
+    return this.appendTx.immediate(key, bodies);
   }
 
   private appendInTransaction(key: ChainKey, bodies: EncodedBody[]): Appended {
