@@ -7,7 +7,7 @@
  * (`unenforceable-obligation`).
  */
 import type { PgErrorFields } from '../protocol/pg-error.js';
-import { enforceCapabilities, strictest } from '../policy/combine.js';
+import { enforceCapabilities, strictest, type DoorCapabilities } from '../policy/combine.js';
 import type { Actor, Decision, SessionContext } from '../policy/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
 import { ProxyRule, denialFields, proxyDenial, reviewAsDenial } from './denial.js';
@@ -41,6 +41,8 @@ export interface DeciderOptions {
   readOnlySession: boolean;
   /** The SQL of a prepared statement by name (protocol or SQL-level), if the session has one. */
   lookupPrepared(name: string): string | undefined;
+  /** What the session's result guards enforce (masking, result caps); absent: those obligations are refused. */
+  capabilities?: Pick<DoorCapabilities, 'mask' | 'maxResultRows'>;
 }
 
 export class Decider {
@@ -57,6 +59,8 @@ export class Decider {
     }
     // The whole message is decided as the guard decides a text: the strictest statement wins and a
     // refusal names the rules of every statement that blocks.
+    const fence = bound ? undefined : errorCapBeforeLast(statements);
+    if (fence) fence.decision = fence.decision.action === 'allow' ? capFenceDenial() : fence.decision;
     const decision = strictest(statements.map((s) => s.decision));
     if (decision.action === 'allow') return { statements };
     const review = decision.action === 'review';
@@ -117,8 +121,22 @@ export class Decider {
 
   /** Refuses an allow whose obligations this proxy cannot carry out yet (masking, result caps, exact row limits). */
   #obligations(decision: Decision): Decision {
-    return enforceCapabilities(decision, { readOnly: this.options.readOnlySession, requireReason: true });
+    return enforceCapabilities(decision, { readOnly: this.options.readOnlySession, requireReason: true, ...this.options.capabilities });
   }
+}
+
+/**
+ * A statement whose result cap ends it with an error, followed by more statements in one simple
+ * Query: the server would run the rest while the client sees the message fail, so it is refused.
+ */
+function errorCapBeforeLast(statements: JudgedStatement[]): JudgedStatement | undefined {
+  return statements.slice(0, -1).find((s) => s.decision.action === 'allow' && s.decision.obligations.maxResultRows?.onExceed === 'error');
+}
+
+function capFenceDenial(): Decision {
+  return proxyDenial(ProxyRule.resultCapNotLast, 'a statement with a result-row limit must be the last statement of its query', {
+    hint: 'send that statement in a query of its own',
+  });
 }
 
 /** `$n` numbers in positions where the bound value decides what happens. */

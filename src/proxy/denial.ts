@@ -17,6 +17,8 @@ export const ProxyRule = {
   pinnedSetting: 'proxy.pinned-setting',
   unreadableStatement: 'proxy.unreadable-statement',
   review: 'proxy.review-unavailable',
+  resultCapNotLast: 'proxy.result-cap-not-last',
+  resultCapPipelined: 'proxy.result-cap-pipelined',
 } as const;
 
 /** A deny decision made by the proxy itself. */

@@ -16,13 +16,16 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BackendCode } from '../protocol/codes.js';
 import type { TransactionStatus } from '../protocol/codes.js';
-import { errorResponse, parameterStatus } from '../protocol/encode-backend.js';
+import { errorResponse, parameterStatus, readyForQuery } from '../protocol/encode-backend.js';
 import { parse as parseMessage, query as queryMessage } from '../protocol/encode-frontend.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { Frame, FrameReader } from '../protocol/frame-reader.js';
 import { decodeFrontend, type Bind, type FrontendMessage } from '../protocol/frontend.js';
 import { parsePgErrorFields, type PgErrorFields } from '../protocol/pg-error.js';
 import type { Actor, SessionContext } from '../policy/types.js';
+import type { SessionGuards } from '../catalog/session-guards.js';
+import type { ResultOutput } from '../results/session-results.js';
+import type { StatementAnalysis } from '../sql/types.js';
 import type { Decider, Judgement } from './decider.js';
 import { boundValues, pseudoStatement } from './bound-values.js';
 import { CANCELLED, ProxyRule, denialFields, proxyDenial } from './denial.js';
@@ -53,6 +56,8 @@ export interface RelayOptions {
   log: ProxyLog;
   /** Called once when the session ends, with the reason. */
   onEnd(reason: string): void;
+  /** The session's live guards: every reply passes through their result guards (docs/guards.md, hook points 3–6). */
+  guards?: SessionGuards;
 }
 
 /** Lifecycle hooks (idle timeout, statement watchdog, graceful shutdown: src/proxy/lifecycle.ts). */
@@ -81,6 +86,14 @@ export class Relay {
   #held: { cancelled: boolean } | undefined;
   #pauses = new Set<string>();
   #ended = false;
+  /** Upstream frames not handled yet: the result guards may wait for the catalog before a RowDescription. */
+  #upstreamQueue: Frame[] = [];
+  #upstreamHead = 0;
+  #upstreamWaiting = false;
+  /** After Parapet ended a statement inside an open transaction: the server's reply to the poison that aborts it is swallowed. */
+  #swallowing = false;
+  /** An Execute whose result cap ends it with an error is in this Sync segment: more work behind it is refused. */
+  #capFence = false;
   /** Set before `start()` by whoever runs the session's lifecycle. */
   observer: RelayObserver | undefined;
   readonly #accounting: ReplyAccounting;
@@ -191,24 +204,36 @@ export class Relay {
       case 'Query':
         return this.#query(frame, message.sql);
       case 'Parse': {
+        if (this.#capFence) return this.#refuseBehindCap();
         const entry = this.#o.registry.parseSent(message.name, message.sql);
+        this.#o.guards?.results.parse(message.name, message.sql);
         this.#forward(frame, { kind: 'parse', tag: { type: 'parse', entry } });
         return undefined;
       }
       case 'Bind':
+        if (this.#capFence) return this.#refuseBehindCap();
         return this.#bind(frame, message);
       case 'Describe':
+        this.#o.guards?.results.describe(message.target, message.name);
         this.#forward(frame, { kind: 'describe', tag: NONE });
         return undefined;
-      case 'Execute':
-        this.#forward(frame, { kind: 'execute', tag: { type: 'execute', portal: this.#portals.get(message.portal), started: performance.now() } });
+      case 'Execute': {
+        if (this.#capFence) return this.#refuseBehindCap();
+        const portal = this.#portals.get(message.portal);
+        if (this.#o.guards && portal?.statement.decision.obligations.maxResultRows?.onExceed === 'error') this.#capFence = true;
+        this.#o.guards?.results.execute(message.portal);
+        this.#forward(frame, { kind: 'execute', tag: { type: 'execute', portal, started: performance.now() } });
         return undefined;
+      }
       case 'Close':
         if (message.target === 'P') this.#portals.delete(message.name);
+        this.#o.guards?.results.close(message.target, message.name);
         this.#forward(frame, { kind: 'close', tag: { type: 'close', target: message.target, name: message.name } });
         return undefined;
       case 'Sync':
         this.#discarding = false;
+        this.#capFence = false;
+        this.#o.guards?.results.sync();
         // During copy-in the server ignores Sync; it must not be expected to answer.
         this.#forward(frame, this.#tracker.copyIn ? undefined : { kind: 'sync', tag: NONE });
         return undefined;
@@ -220,8 +245,10 @@ export class Relay {
       case 'CopyFail':
         this.#forward(frame);
         this.#tracker.endCopyIn();
+        this.#o.guards?.results.copyInEnded();
         return undefined;
       case 'FunctionCall':
+        if (this.#capFence) return this.#refuseBehindCap();
         return this.#functionCall(message.functionOid);
       case 'Terminate':
         this.end('client terminated');
@@ -261,6 +288,7 @@ export class Relay {
       this.#sendPoison(outcome.refusal, true);
       return;
     }
+    this.#o.guards?.results.query(outcome.judgement.statements);
     this.#forward(frame, {
       kind: 'query',
       tag: { type: 'query', statements: outcome.judgement.statements, seqs: outcome.seqs, index: 0, started: performance.now() },
@@ -287,6 +315,7 @@ export class Relay {
     const statement = outcome.judgement.statements[0];
     if (statement) this.#portals.set(bind.portal, { statement, seq: outcome.seqs[0] });
     else this.#portals.delete(bind.portal);
+    if (statement) this.#o.guards?.results.bind(bind.portal, bind.statement, statement, bind.resultFormats);
     this.#forward(frame, { kind: 'bind', tag: NONE });
   }
 
@@ -333,8 +362,26 @@ export class Relay {
     }
   }
 
+  /**
+   * A message behind an Execute whose result cap may end it with an error Parapet makes (the server
+   * would run on): refused, so the server skips to Sync as the client does (docs/guards.md, hook point 5).
+   */
+  async #refuseBehindCap(): Promise<void> {
+    const decision = proxyDenial(ProxyRule.resultCapPipelined, 'a message after the Execute of a statement with a result-row limit must wait for its Sync', {
+      hint: 'send Sync after the Execute of a capped statement',
+    });
+    const judgement: Judgement = {
+      statements: [{ analysis: pseudoStatement('-- message after a capped Execute in one Sync segment'), decision }],
+      refusal: { decision, error: denialFields(decision) },
+    };
+    const outcome = await this.#decide(this.#context(), async () => judgement);
+    this.#sendPoison(outcome.refusal ?? judgement.refusal!.error, false);
+    this.#discarding = true;
+  }
+
   /** Sends the message that fails upstream in place of a refused one; its error becomes `error`. */
   #sendPoison(error: PgErrorFields, simple: boolean): void {
+    this.#o.guards?.results.poison(simple);
     this.#expect({ kind: 'poison', simple, error, tag: NONE });
     this.#toUpstream(simple ? queryMessage(this.#poison) : parseMessage(this.#poison, this.#poison));
   }
@@ -352,32 +399,91 @@ export class Relay {
       return;
     }
     if (frames.length === 0) return;
+    this.#upstreamQueue.push(...frames);
+    this.#drainUpstream();
+  }
+
+  /** Handles queued upstream frames in order; stops behind a frame the result guards are still planning. */
+  #drainUpstream(): void {
+    if (this.#upstreamWaiting) return;
     const client = this.#o.client;
     client.cork();
     try {
-      for (const frame of frames) {
-        this.#onUpstreamFrame(frame);
+      while (this.#upstreamHead < this.#upstreamQueue.length) {
+        const frame = this.#upstreamQueue[this.#upstreamHead++]!;
+        const out = this.#results(frame);
+        if (out instanceof Promise) {
+          this.#upstreamWaiting = true;
+          this.#o.upstream.socket.pause();
+          out.then(
+            (ready) => this.#planned(frame, ready),
+            (error: unknown) => this.#upstreamFailed(error),
+          );
+          return;
+        }
+        this.#onUpstreamFrame(frame, out);
         if (this.#ended) return;
       }
+      this.#upstreamQueue = [];
+      this.#upstreamHead = 0;
     } catch (error) {
-      const reason = error instanceof ResponseOrderError ? error.message : (error as Error).stack ?? String(error);
-      this.#o.log.error(`upstream response out of order: ${reason}`);
-      this.end('response order lost', { severity: 'FATAL', code: 'XX000', message: 'parapet lost track of the upstream responses; the session is closed' });
+      this.#upstreamFailed(error);
       return;
     } finally {
       client.uncork();
     }
+    this.#watchClientDrain();
+  }
+
+  /** A frame the result guards had to plan (the catalog was asked): handled, then the frames behind it. */
+  #planned(frame: Frame, out: ResultOutput): void {
+    this.#upstreamWaiting = false;
+    if (this.#ended) return;
+    try {
+      this.#onUpstreamFrame(frame, out);
+    } catch (error) {
+      this.#upstreamFailed(error);
+      return;
+    }
+    if (!this.#pauses.has('client-drain')) this.#o.upstream.socket.resume();
+    this.#drainUpstream();
+  }
+
+  /** The frame through the session's result guards (none: sent as it is). */
+  #results(frame: Frame): ResultOutput | Promise<ResultOutput> | undefined {
+    const guards = this.#o.guards;
+    if (!guards || this.#swallowing || frame.code === BackendCode.ParameterStatus) return undefined;
+    return guards.results.push(frame);
+  }
+
+  #upstreamFailed(error: unknown): void {
+    const reason = error instanceof ResponseOrderError ? error.message : (error as Error).stack ?? String(error);
+    this.#o.log.error(`upstream response out of order: ${reason}`);
+    this.end('response order lost', { severity: 'FATAL', code: 'XX000', message: 'parapet lost track of the upstream responses; the session is closed' });
+  }
+
+  #watchClientDrain(): void {
+    const client = this.#o.client;
     if (client.writableNeedDrain && !this.#pauses.has('client-drain')) {
       this.#pauses.add('client-drain');
       this.#o.upstream.socket.pause();
       client.once('drain', () => {
         this.#pauses.delete('client-drain');
-        this.#o.upstream.socket.resume();
+        if (!this.#upstreamWaiting) this.#o.upstream.socket.resume();
       });
     }
   }
 
-  #onUpstreamFrame(frame: Frame): void {
+  #onUpstreamFrame(frame: Frame, out?: ResultOutput): void {
+    if (this.#swallowing) {
+      // The reply to the poison that made the server abort as the client was told: the client gets only ReadyForQuery.
+      if (frame.code !== BackendCode.ReadyForQuery) return;
+      this.#swallowing = false;
+      this.#o.client.write(readyForQuery('E'));
+      this.#status = 'E';
+      if (this.#tracker.pending === 0 && !this.#pumping && this.#inboxHead >= this.#inbox.length) this.observer?.idle('E');
+      return;
+    }
     const detail: { error?: PgErrorFields; commandTag?: string; status?: TransactionStatus } = {};
     switch (frame.code) {
       case BackendCode.ErrorResponse:
@@ -400,9 +506,24 @@ export class Relay {
     }
     const step = this.#tracker.onMessage(frame.code, detail);
     const client = this.#o.client;
+    const ran = this.#o.guards ? statementsRan(step) : [];
+    if (out?.abortUpstream) {
+      // Parapet ended a statement with an error inside an open transaction: the server must fail too
+      // before the client hears ReadyForQuery (docs/guards.md, hook point 4).
+      this.#accounting.step(step);
+      this.#status = 'E';
+      this.#swallowing = true;
+      this.#toUpstream(queryMessage(this.#poison));
+      return;
+    }
     if (step.replaceWith) client.write(errorResponse(step.replaceWith));
-    else if (step.forward) client.write(frame.raw);
+    else if (step.forward) {
+      if (out) for (const bytes of out.send) client.write(bytes);
+      else client.write(frame.raw);
+    }
+    const inBlock = this.#status !== 'I';
     const status = this.#accounting.step(step);
+    for (const statement of ran) this.#o.guards!.statementRan(statement, inBlock);
     if (status) {
       this.#status = status;
       if (status === 'I') this.#portals.clear();
@@ -461,6 +582,20 @@ export class Relay {
     if (!this.#pauses.delete(reason)) return;
     if (!hasClientPause(this.#pauses)) this.#o.client.resume();
   }
+}
+
+/** Statements this step saw complete without error (before the accounting moves past them). */
+function statementsRan(step: ReturnType<ResponseTracker<Tag>['onMessage']>): StatementAnalysis[] {
+  const ran: StatementAnalysis[] = [];
+  const done = step.statementDone;
+  if (done && !done.error && done.tag.type === 'query') {
+    const statement = done.tag.statements[done.tag.index];
+    if (statement) ran.push(statement.analysis);
+  }
+  for (const completion of step.completed) {
+    if (completion.outcome === 'ok' && completion.unit.tag.type === 'execute' && completion.unit.tag.portal) ran.push(completion.unit.tag.portal.statement.analysis);
+  }
+  return ran;
 }
 
 function hasClientPause(pauses: Set<string>): boolean {

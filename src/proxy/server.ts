@@ -11,6 +11,7 @@ import { CancelRegistry } from './cancel-registry.js';
 import { SHUTTING_DOWN, SessionLifecycles } from './lifecycle.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamProvider } from './ports.js';
 import type { Relay } from './relay.js';
+import type { LiveGuardsPort } from './live-guards.js';
 import { runSession } from './session.js';
 
 export interface ProxyServerOptions {
@@ -25,6 +26,8 @@ export interface ProxyServerOptions {
   tls?: ServerTls | undefined;
   /** Idle and statement timeouts and the graceful drain; absent: none of them. */
   lifecycle?: SessionLifecycles;
+  /** The live catalog and result guards per session (src/proxy/live-guards.ts); absent: masking and caps are refused. */
+  liveGuards?: LiveGuardsPort;
 }
 
 export interface ProxyServer {

@@ -16,10 +16,12 @@ import { ScramServerSession, scramMechanisms } from '../protocol/scram.js';
 import { admitClient, serverHandshake, type ServerTls, type TlsSession } from '../tls/index.js';
 import { UpstreamError } from '../upstream/errors.js';
 import type { Actor } from '../policy/types.js';
+import type { SessionGuards } from '../catalog/session-guards.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { Decider } from './decider.js';
 import { denialFields } from './denial.js';
 import { FramePuller } from './frame-puller.js';
+import { withSessionGuard, type LiveGuardsPort } from './live-guards.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamLink, UpstreamProvider } from './ports.js';
 import { PreparedRegistry } from './prepared-registry.js';
 import { Relay } from './relay.js';
@@ -39,6 +41,8 @@ export interface SessionDeps {
   limits: { maxMessageBytes: number; authTimeoutMs: number; maxPendingMessages: number };
   /** TLS toward clients; absent: SSLRequest is answered `N`. */
   tls?: ServerTls | undefined;
+  /** The live catalog and result guards per session (masking, result caps); absent: those obligations are refused. */
+  liveGuards?: LiveGuardsPort | undefined;
 }
 
 /** Runs one connection. Never throws: the promise settles when the connection is done with. */
@@ -133,7 +137,19 @@ class ClientSession {
       upstream.close();
       return;
     }
-    this.#ready(actor, upstream, readOnly, database, request, onRelay);
+    let guards: SessionGuards | undefined;
+    try {
+      guards = await this.deps.liveGuards?.forSession(actor, database, upstream);
+    } catch (error) {
+      upstream.close();
+      this.deps.log.error(`session ${this.id}: the live guards cannot start: ${(error as Error).message}`);
+      throw new PgError({ severity: 'FATAL', code: '08006', message: 'parapet cannot read the upstream session it needs to guard this one', hint: 'try again later; an administrator must check the upstream database' });
+    }
+    if (this.#closed) {
+      upstream.close();
+      return;
+    }
+    this.#ready(actor, upstream, readOnly, database, request, onRelay, guards);
   }
 
   /** SSLRequest / GSSENCRequest / CancelRequest until the StartupMessage. Returns undefined when the connection is done. */
@@ -249,9 +265,16 @@ class ClientSession {
     return probe.decision.obligations.readOnly === true;
   }
 
-  #ready(actor: Actor, upstream: UpstreamLink, readOnly: boolean, database: string, request: StartupRequest, onRelay: (relay: Relay) => void): void {
+  #ready(actor: Actor, upstream: UpstreamLink, readOnly: boolean, database: string, request: StartupRequest, onRelay: (relay: Relay) => void, guards?: SessionGuards): void {
     const registry = new PreparedRegistry();
-    const decider = new Decider({ guard: this.deps.guard, actor, readOnlySession: readOnly, lookupPrepared: (name) => registry.lookup(name) });
+    const decider = new Decider({
+      guard: guards ? withSessionGuard(this.deps.guard, guards) : this.deps.guard,
+      actor,
+      readOnlySession: readOnly,
+      lookupPrepared: (name) => registry.lookup(name),
+      // The relay feeds every reply through the session's result guards: masking and both cap modes are enforced.
+      ...(guards ? { capabilities: { mask: true, maxResultRows: true } } : {}),
+    });
     const leftovers = this.#puller.detach();
     let key: { processId: number; secretKey: Buffer } | undefined;
     const relay = new Relay({
@@ -272,6 +295,7 @@ class ClientSession {
       readOnly,
       maxPendingMessages: this.deps.limits.maxPendingMessages,
       log: this.deps.log,
+      ...(guards ? { guards } : {}),
       onEnd: (reason) => {
         if (key) this.deps.cancels.unregister(key.processId);
         void this.#audit.sessionEvent('disconnect', { actor, reason }).catch(() => {});

@@ -26,6 +26,7 @@ import { Operations } from './operations.js';
 import type { CredentialsPort, ProxyLog } from './ports.js';
 import { startProxyServer, type ProxyServer } from './server.js';
 import { checkUpstream } from './upstream-check.js';
+import { liveGuards, type LiveGuardsPort } from './live-guards.js';
 import { directProvider, embeddedProvider, parseUpstreamUrl, type UpstreamTarget } from './upstream-provider.js';
 
 /** A startup failure with a message for the operator (exit code 2 for configuration problems). */
@@ -85,7 +86,14 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   };
   const rules = loadRules();
   const { policy } = rules;
-  const ops = new Operations({ config, log, rules, loadRules, ...(options.registry ? { registry: options.registry } : {}) });
+  // The live guards build each session's guard from the policy in force when it connects.
+  let currentPolicy = policy;
+  const reloadRules = (): Rules & { policy: Policy } => {
+    const next = loadRules();
+    currentPolicy = next.policy;
+    return next;
+  };
+  const ops = new Operations({ config, log, rules, loadRules: reloadRules, ...(options.registry ? { registry: options.registry } : {}) });
   const tls = loadTls(config, log);
 
   let audit: AuditTrail;
@@ -102,11 +110,17 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     let upstream;
     let upstreamReady: () => Promise<CheckResult>;
     let defaultDatabase: string;
+    let guards: LiveGuardsPort | undefined;
     if (config.upstream) {
       const target = parseUpstreamUrl(config.upstream.url);
       if (config.upstream.password !== undefined) target.password = config.upstream.password;
       await checkRoles(target, config, log);
       upstream = directProvider({ target, credentials: config.upstream.credentials, connectTimeoutMs: config.upstream.connectTimeoutMs });
+      guards = liveGuards({
+        policy: () => currentPolicy,
+        ...(config.environment ? { environment: config.environment } : {}),
+        open: (db) => connectUpstream(catalogLogin(target, db, config.upstream!.connectTimeoutMs)),
+      });
       const connectTimeoutMs = config.upstream.connectTimeoutMs;
       upstreamReady = () => checkUpstream(target, connectTimeoutMs);
       defaultDatabase = target.database;
@@ -128,6 +142,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       limits: config.limits,
       tls,
       lifecycle: ops.lifecycle,
+      ...(guards ? { liveGuards: guards } : {}),
     });
     try {
       await ops.serve(server, audit, observed.health, upstreamReady);
@@ -150,6 +165,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       async stop({ graceMs = 0 } = {}) {
         ops.stopping();
         await server.close({ graceMs });
+        guards?.close();
         await audit.close();
         await ops.close();
         await database?.stop();
@@ -245,6 +261,22 @@ async function checkRoles(target: UpstreamTarget, config: ParapetConfig, log: Pr
     if (upstream.onRiskyRole === 'refuse') throw new StartError(`${text}\n  hint: connect parapet with a role that holds none of these, or set upstream.onRiskyRole: warn`);
     log.warn(`WARNING: ${text}; use a less privileged role (upstream.onRiskyRole: refuse makes this an error)`);
   }
+}
+
+/** Parapet's own login for a database's live catalog (the upstream URL's role). */
+function catalogLogin(target: UpstreamTarget, database: string, connectTimeoutMs: number): Parameters<typeof connectUpstream>[0] {
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    ...(target.password !== undefined ? { password: target.password } : {}),
+    database,
+    applicationName: 'parapet catalog',
+    connectTimeoutMs,
+    ...(target.socketPath ? { socketPath: target.socketPath } : {}),
+    ...(target.tls ? { tls: target.tls } : {}),
+    ...(target.channelBinding ? { channelBinding: target.channelBinding } : {}),
+  };
 }
 
 function displayAddress(address: { host: string; port: number }): { host: string; port: number } {

@@ -1,9 +1,7 @@
 /**
  * The canary leak corpus through the real proxy, as a masked agent with a real driver, in both
- * protocols: no byte the client receives may contain a canary. Until the result guards are wired
- * into the proxy (docs/guards.md, "Hook points") this is a `todo`: the proxy refuses statements that
- * carry mask obligations, but lets through reads the static rules cannot see as masked (a whole-row
- * reference, a function, a notice, pg_stats) — the test lists them. Remove `todo` when wiring.
+ * protocols: no byte the client receives may contain a canary (the proxy's live guards: masking by
+ * column origin, side doors, scrubbed errors and notices, COPY rows).
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,7 +88,7 @@ async function tappedClient(): Promise<{ client: pg.Client; received: () => stri
   return { client, received: () => Buffer.concat(chunks).toString('latin1') };
 }
 
-test('no canary reaches a masked agent through the proxy, in either protocol', { skip: !reachable, todo: 'until the result guards are wired into the proxy (docs/guards.md, hook points)' }, async () => {
+test('no canary reaches a masked agent through the proxy, in either protocol', { skip: !reachable }, async () => {
   const { client, received } = await tappedClient();
   const leaks: string[] = [];
   try {
