@@ -157,11 +157,15 @@ export class ResultFilter {
   }
 }
 
+/** Names the rule as Parapet's refusals do (src/proxy/denial.ts), so clients tell Parapet's messages apart. */
+const CAP_DETAIL = 'parapet rules: max-result-rows';
+
 function capError(rows: number): PgErrorFields {
   return {
     severity: 'ERROR',
     code: RESULT_LIMIT_SQLSTATE,
     message: `the result has more than ${rows} rows, the most this actor may receive from one statement`,
+    detail: CAP_DETAIL,
     hint: `add \`LIMIT ${rows}\` or narrow the WHERE clause`,
   };
 }
@@ -180,6 +184,7 @@ function truncationNotice(rows: number): Buffer {
     severity: 'NOTICE',
     code: '01000',
     message: `parapet: the result was truncated to ${rows} rows`,
+    detail: CAP_DETAIL,
     hint: 'add a LIMIT or narrow the WHERE clause to see the rows you need',
   });
 }

@@ -1,8 +1,7 @@
 /**
  * Obligations the proxy carries out on results, as an agent sees them through the MCP server: a
  * masked column comes back masked, and a result past the policy's row cap comes back cut, with the
- * proxy's notice shown as Parapet's. Until the proxy masks and caps, it refuses such statements
- * (`unenforceable-obligation`); these tests state the behaviour expected once it does.
+ * proxy's notice shown as Parapet's.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +39,7 @@ describe('masking and row caps through the MCP server', { skip: !(await postgres
     await fx?.stop();
   });
 
-  test('a masked column comes back masked', { todo: 'needs masking in the proxy' }, async () => {
+  test('a masked column comes back masked', async () => {
     const result = await call(client, 'query', { sql: 'SELECT id, email FROM people WHERE id <= 3 ORDER BY id' });
     assert.notEqual(result.isError, true, textOf(result));
     const [set] = (result.structuredContent as { results: { rows: unknown[][] }[] }).results;
@@ -49,7 +48,7 @@ describe('masking and row caps through the MCP server', { skip: !(await postgres
     assert.ok(!textOf(result).includes('@example.com'), 'no real address in the text either');
   });
 
-  test('a result past the policy’s cap is cut, with Parapet’s notice', { todo: 'needs result caps in the proxy' }, async () => {
+  test('a result past the policy’s cap is cut, with Parapet’s notice', async () => {
     const result = await call(client, 'query', { sql: 'SELECT id FROM people WHERE id > 0 ORDER BY id' });
     assert.notEqual(result.isError, true, textOf(result));
     const content = result.structuredContent as { results: { rows: unknown[][] }[]; notices: { by: string; rules: string[] }[] };
