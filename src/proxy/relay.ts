@@ -20,7 +20,7 @@ import { errorResponse, parameterStatus, readyForQuery } from '../protocol/encod
 import { parse as parseMessage, query as queryMessage } from '../protocol/encode-frontend.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { Frame, FrameReader } from '../protocol/frame-reader.js';
-import { decodeFrontend, type Bind, type FrontendMessage } from '../protocol/frontend.js';
+import { decodeFrontend, type Bind, type FrontendMessage, type FunctionCall } from '../protocol/frontend.js';
 import { parsePgErrorFields, type PgErrorFields } from '../protocol/pg-error.js';
 import type { Actor, SessionContext } from '../policy/types.js';
 import type { SessionGuards } from '../catalog/session-guards.js';
@@ -249,7 +249,7 @@ export class Relay {
         return undefined;
       case 'FunctionCall':
         if (this.#capFence) return this.#refuseBehindCap();
-        return this.#functionCall(message.functionOid);
+        return this.#functionCall(frame, message);
       case 'Terminate':
         this.end('client terminated');
         return undefined;
@@ -319,7 +319,30 @@ export class Relay {
     this.#forward(frame, { kind: 'bind', tag: NONE });
   }
 
-  async #functionCall(oid: number): Promise<void> {
+  /**
+   * A FunctionCall message: with live guards, decided as the SQL call of the function its OID names
+   * (text arguments as bound values). Refused without them, for an unknown OID, binary arguments, and
+   * for masked actors (its one result value has no column origin to mask by).
+   */
+  async #functionCall(frame: Frame, call: FunctionCall): Promise<void> {
+    const guards = this.#o.guards;
+    const binary = call.args.some((arg, i) => arg !== null && (call.argFormats.length === 1 ? call.argFormats[0] : (call.argFormats[i] ?? 0)) === 1);
+    if (!guards || guards.masking || binary) return this.#refuseFunctionCall(call.functionOid);
+    const values = call.args.map((arg) => (arg === null ? null : arg.toString('utf8')));
+    const named = await guards.functionCall(call.functionOid, call.args.length, values);
+    const sql = named?.analysis.statements[0]?.sql;
+    if (sql === undefined) return this.#refuseFunctionCall(call.functionOid);
+    const context = this.#context();
+    const outcome = await this.#decide(context, () => this.#o.decider.judge(sql, context, { values, binary: values.map(() => false) }), values);
+    if (outcome.refusal) {
+      this.#sendPoison(outcome.refusal, true);
+      return;
+    }
+    guards.results.functionCall();
+    this.#forward(frame, { kind: 'function-call', tag: NONE });
+  }
+
+  async #refuseFunctionCall(oid: number): Promise<void> {
     const decision = proxyDenial(ProxyRule.functionCall, `the FunctionCall message (function oid ${oid}) is not allowed through parapet`, {
       hint: 'call the function from SQL: SELECT f(…)',
     });

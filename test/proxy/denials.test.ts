@@ -221,14 +221,25 @@ describe('refused statements', { skip: !(await postgresReachable()) && !process.
     client.close();
   });
 
-  test('the FunctionCall message is refused', async (t) => {
+  test('the FunctionCall message is decided as the SQL call of the function its OID names', async (t) => {
     if (!(await needPostgres(t))) return;
     const { client, applicationName } = await login();
     client.send(fe.functionCall({ functionOid: 1299 /* now() */, args: [] }));
-    const replies = await client.untilReady();
-    assert.equal(errorOf(replies)?.code, '42501');
-    assert.match(errorOf(replies)?.detail ?? '', /proxy\.function-call/);
-    assert.equal(statusOf(replies), await upstreamStatus(db.adminUrl, applicationName));
+    const allowed = await client.untilReady();
+    assert.equal(errorOf(allowed), undefined, JSON.stringify(allowed));
+    assert.ok(allowed.some((m) => m.type === 'FunctionCallResponse' && m.value !== null));
+
+    const [row] = await adminRows<{ oid: string }>(db.url, "select 'pg_catalog.pg_read_file(text)'::regprocedure::oid::text as oid");
+    client.send(fe.functionCall({ functionOid: Number(row!.oid), args: [Buffer.from('/etc/passwd')] }));
+    const denied = await client.untilReady();
+    assert.equal(errorOf(denied)?.code, '42501');
+    assert.match(errorOf(denied)?.detail ?? '', /no-server-file-access/);
+    assert.equal(statusOf(denied), await upstreamStatus(db.adminUrl, applicationName));
+
+    client.send(fe.functionCall({ functionOid: 4_000_000_000, args: [] }));
+    const unknown = await client.untilReady();
+    assert.match(errorOf(unknown)?.detail ?? '', /proxy\.function-call/);
+    assert.equal(statusOf(unknown), await upstreamStatus(db.adminUrl, applicationName));
     client.close();
   });
 
