@@ -11,13 +11,18 @@ import type { Policy } from '../policy/policy.js';
 import type { Actor, Decision } from '../policy/types.js';
 import type { UpstreamConnection } from '../upstream/connect.js';
 import { simpleQuery } from '../upstream/simple-query.js';
+import type { SessionRunner } from '../impact/estimate.js';
 import type { GuardPort, UpstreamLink } from './ports.js';
 
 /** What a session asks for at connect; undefined: the session runs without live guards. */
 export interface LiveGuardsPort {
-  forSession(actor: Actor, database: string, link: UpstreamLink): Promise<SessionGuards | undefined>;
+  /** `runner`: Parapet's own SQL on this session between the client's messages (impact estimates). */
+  forSession(actor: Actor, database: string, link: UpstreamLink, runner?: SessionRunner): Promise<LiveSessionGuards | undefined>;
   close(): void;
 }
+
+/** A session's guards, with the ids of the policy's max-affected-rows rules they size writes for. */
+export type LiveSessionGuards = SessionGuards & { readonly sized: ReadonlySet<string> };
 
 export interface LiveGuardsOptions {
   /** The policy in force (read at each session's connect). */
@@ -42,10 +47,10 @@ export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
     return catalog;
   };
   return {
-    async forSession(actor, database, link) {
+    async forSession(actor, database, link, runner) {
       const policy = options.policy();
       const [row] = await simpleQuery(asConnection(link), "SELECT current_setting('search_path'), current_user", { timeoutMs: 10_000 });
-      return createSessionGuards({
+      const guards = createSessionGuards({
         policy,
         actor,
         ...(options.environment ? { environment: options.environment } : {}),
@@ -53,7 +58,9 @@ export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
         searchPath: row?.[0] ?? '"$user", public',
         role: row?.[1] ?? '',
         maskKey,
+        ...(runner ? { session: { runner } } : {}),
       });
+      return Object.assign(guards, { sized: sizedRules(policy) });
     },
     close() {
       for (const { catalog } of catalogs.values()) catalog.db.close();
@@ -64,20 +71,23 @@ export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
 
 /**
  * The proxy's guard for one session: the policy's guard (with the proxy's own checks, such as the
- * pinned statement timeout) refuses what it refuses; what it allows is decided again by the session's
- * guard, which knows the live catalog and closes the masking side doors, and whose obligations apply.
+ * pinned statement timeout) refuses what it refuses — except a refusal only for want of an impact
+ * figure (`sized`: the ids of the policy's max-affected-rows rules), which the session's guard can
+ * measure. What it allows is decided again by the session's guard, which knows the live catalog,
+ * sizes writes and closes the masking side doors, and whose obligations apply.
  */
-export function withSessionGuard(base: GuardPort, guards: SessionGuards): GuardPort {
+export function withSessionGuard(base: GuardPort, guards: SessionGuards, sized: ReadonlySet<string>): GuardPort {
   return {
     actor: (name) => base.actor(name),
     decideConnect: (actor, database, parameters) => base.decideConnect(actor, database, parameters),
     async evaluate(request) {
       const plain = await base.evaluate(request);
-      if (plain.decision.action !== 'allow' && plain.decisions.every((d) => d.action !== 'allow')) return plain;
+      const decided = (d: Decision) => d.action !== 'allow' && !d.reasons.every((r) => r.action === 'allow' || sized.has(r.rule));
+      if (plain.decisions.length > 0 && plain.decisions.every(decided)) return plain;
       const live = await guards.evaluate({ ...request, analysis: plain.analysis });
       const decisions: Decision[] = plain.analysis.statements.map((_, i) => {
         const first = plain.decisions[i] ?? plain.decision;
-        return first.action !== 'allow' ? first : (live.decisions[i] ?? live.decision);
+        return decided(first) ? first : (live.decisions[i] ?? live.decision);
       });
       return { analysis: live.analysis, decisions, decision: strictest(decisions) };
     },
@@ -85,7 +95,12 @@ export function withSessionGuard(base: GuardPort, guards: SessionGuards): GuardP
 }
 
 /** The link as the small upstream connection `simpleQuery` runs on (before the relay owns the socket). */
-function asConnection(link: UpstreamLink): UpstreamConnection {
+/** The ids of the policy's max-affected-rows rules (their figure comes from the session). */
+export function sizedRules(policy: Policy): Set<string> {
+  return new Set(policy.rules.filter((r) => r.definition?.id === 'max-affected-rows').map((r) => r.id));
+}
+
+export function asConnection(link: UpstreamLink): UpstreamConnection {
   return {
     socket: link.socket,
     reader: link.reader,

@@ -35,6 +35,8 @@ import { NONE, ReplyAccounting, type PortalInfo, type Tag } from './reply-accoun
 import { ResponseOrderError, ResponseTracker } from './response-tracker.js';
 import type { SessionAudit } from './session-audit.js';
 import { PINNED_SETTINGS, READ_ONLY_SETTINGS } from './startup-parameters.js';
+import { simpleQueryResult, type SimpleQueryResult } from '../upstream/simple-query.js';
+import { asConnection } from './live-guards.js';
 
 export interface RelayOptions {
   client: Socket;
@@ -94,6 +96,10 @@ export class Relay {
   #swallowing = false;
   /** An Execute whose result cap ends it with an error is in this Sync segment: more work behind it is refused. */
   #capFence = false;
+  /** A simple Query is being decided: Parapet may run its own query on the session (impact estimate). */
+  #lendable = false;
+  #idleWaiters: (() => void)[] = [];
+  readonly #upstreamListener = (chunk: Buffer): void => this.#onUpstreamData(chunk);
   /** Set before `start()` by whoever runs the session's lifecycle. */
   observer: RelayObserver | undefined;
   readonly #accounting: ReplyAccounting;
@@ -107,7 +113,7 @@ export class Relay {
   start(): void {
     const { client, upstream } = this.#o;
     client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
-    upstream.socket.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
+    upstream.socket.on('data', this.#upstreamListener);
     upstream.socket.on('close', () => this.#upstreamGone());
     upstream.socket.on('error', () => this.#upstreamGone());
     this.#inbox.push(...(this.#o.initialFrames ?? []));
@@ -134,10 +140,31 @@ export class Relay {
     else void this.#o.upstream.cancel().catch((error: unknown) => this.#o.log.warn(`cancel: ${(error as Error).message}`));
   }
 
+  /**
+   * Parapet's own query on the client's session, between its messages (the impact estimate): only
+   * while a simple Query is being decided, once every earlier reply is in; the relay's upstream
+   * listener is detached meanwhile. Elsewhere (a Bind in the middle of a Sync segment) it is refused,
+   * and the figure is unknown.
+   */
+  async run(sql: string): Promise<SimpleQueryResult> {
+    if (!this.#lendable) throw new Error('parapet plans on the session only while deciding a simple query');
+    while (this.#tracker.pending > 0 || this.#upstreamWaiting || this.#swallowing) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    if (this.#ended) throw new Error('the session ended');
+    const socket = this.#o.upstream.socket;
+    socket.removeListener('data', this.#upstreamListener);
+    try {
+      return await simpleQueryResult(asConnection(this.#o.upstream), sql, { timeoutMs: 10_000 });
+    } finally {
+      socket.on('data', this.#upstreamListener);
+      socket.resume();
+    }
+  }
+
   /** Ends the session from outside (client gone, server shutting down). */
   end(reason: string, error?: PgErrorFields): void {
     if (this.#ended) return;
     this.#ended = true;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
     const { client, upstream } = this.#o;
     if (error && !client.destroyed) client.end(errorResponse(error));
     else client.end();
@@ -283,7 +310,13 @@ export class Relay {
 
   async #query(frame: Frame, sql: string): Promise<void> {
     const context = this.#context();
-    const outcome = await this.#decide(context, () => this.#o.decider.judge(sql, context));
+    this.#lendable = true;
+    let outcome: { judgement: Judgement; seqs: number[]; refusal?: PgErrorFields };
+    try {
+      outcome = await this.#decide(context, () => this.#o.decider.judge(sql, context));
+    } finally {
+      this.#lendable = false;
+    }
     if (outcome.refusal) {
       this.#sendPoison(outcome.refusal, true);
       return;
@@ -504,6 +537,7 @@ export class Relay {
       this.#swallowing = false;
       this.#o.client.write(readyForQuery('E'));
       this.#status = 'E';
+      if (this.#tracker.pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
       if (this.#tracker.pending === 0 && !this.#pumping && this.#inboxHead >= this.#inbox.length) this.observer?.idle('E');
       return;
     }
@@ -549,6 +583,7 @@ export class Relay {
     for (const statement of ran) this.#o.guards!.statementRan(statement, inBlock);
     if (status) {
       this.#status = status;
+      if (this.#tracker.pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
       if (status === 'I') this.#portals.clear();
       if (this.#tracker.pending === 0 && !this.#pumping && this.#inboxHead >= this.#inbox.length) this.observer?.idle(status);
     }

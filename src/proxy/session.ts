@@ -16,12 +16,11 @@ import { ScramServerSession, scramMechanisms } from '../protocol/scram.js';
 import { admitClient, serverHandshake, type ServerTls, type TlsSession } from '../tls/index.js';
 import { UpstreamError } from '../upstream/errors.js';
 import type { Actor } from '../policy/types.js';
-import type { SessionGuards } from '../catalog/session-guards.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { Decider } from './decider.js';
 import { denialFields } from './denial.js';
 import { FramePuller } from './frame-puller.js';
-import { withSessionGuard, type LiveGuardsPort } from './live-guards.js';
+import { withSessionGuard, type LiveGuardsPort, type LiveSessionGuards } from './live-guards.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamLink, UpstreamProvider } from './ports.js';
 import { PreparedRegistry } from './prepared-registry.js';
 import { Relay } from './relay.js';
@@ -61,6 +60,8 @@ class ClientSession {
   #puller: FramePuller;
   #audit: SessionAudit;
   #closed = false;
+  /** The relay once the session is ready (Parapet's own queries on the session go through it). */
+  #relay: Relay | undefined;
   /** The TLS session once the client is encrypted (then `socket` is its TLSSocket). */
   #tls: TlsSession | undefined;
 
@@ -137,9 +138,9 @@ class ClientSession {
       upstream.close();
       return;
     }
-    let guards: SessionGuards | undefined;
+    let guards: LiveSessionGuards | undefined;
     try {
-      guards = await this.deps.liveGuards?.forSession(actor, database, upstream);
+      guards = await this.deps.liveGuards?.forSession(actor, database, upstream, { query: (sql) => this.#relay!.run(sql) });
     } catch (error) {
       upstream.close();
       this.deps.log.error(`session ${this.id}: the live guards cannot start: ${(error as Error).message}`);
@@ -265,10 +266,10 @@ class ClientSession {
     return probe.decision.obligations.readOnly === true;
   }
 
-  #ready(actor: Actor, upstream: UpstreamLink, readOnly: boolean, database: string, request: StartupRequest, onRelay: (relay: Relay) => void, guards?: SessionGuards): void {
+  #ready(actor: Actor, upstream: UpstreamLink, readOnly: boolean, database: string, request: StartupRequest, onRelay: (relay: Relay) => void, guards?: LiveSessionGuards): void {
     const registry = new PreparedRegistry();
     const decider = new Decider({
-      guard: guards ? withSessionGuard(this.deps.guard, guards) : this.deps.guard,
+      guard: guards ? withSessionGuard(this.deps.guard, guards, guards.sized) : this.deps.guard,
       actor,
       readOnlySession: readOnly,
       lookupPrepared: (name) => registry.lookup(name),
@@ -301,6 +302,7 @@ class ClientSession {
         void this.#audit.sessionEvent('disconnect', { actor, reason }).catch(() => {});
       },
     });
+    this.#relay = relay;
     key = this.deps.cancels.register(relay);
     const out: Buffer[] = [];
     for (const [name, value] of Object.entries(upstream.parameters)) {

@@ -2,7 +2,7 @@
  * The live guards through the proxy with a real driver: result caps in both protocols and through
  * cursors (truncate with Parapet's notice, or an error that aborts an open transaction on the
  * server too), the error-mode cap kept last in its query, and a view created through the proxy
- * masked at once (the catalog reloads after DDL).
+ * masked at once (the catalog reloads after DDL), and max-affected-rows from the planner's estimate.
  */
 import { test, after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ defaults: { agent: allow }
 actors:
   cut: { kind: agent }
   strict: { kind: agent }
+  writer: { kind: human }
 resources:
   tags:
     public.people.email: [pii]
@@ -30,6 +31,9 @@ rules:
   - rule: max-result-rows
     actors: [strict]
     params: { rows: ${CAP}, onExceed: error }
+  - rule: max-affected-rows
+    actors: [writer]
+    params: { rows: 5 }
 `;
 
 const reachable = await postgresReachable();
@@ -46,9 +50,12 @@ describe('live guards through the proxy', { skip: !reachable && 'PostgreSQL is u
     await owner.query(`
       CREATE TABLE people (id int PRIMARY KEY, email text);
       INSERT INTO people SELECT g, 'p' || g || '@example.com' FROM generate_series(1, 30) g;
+      CREATE TABLE items (id int PRIMARY KEY);
+      INSERT INTO items SELECT generate_series(1, 100);
+      ANALYZE items;
     `);
     await owner.end();
-    proxy = await startProxy({ upstreamUrl: upstream.url, policyYaml: POLICY, secrets: { cut: 'cut-pw', strict: 'strict-pw' } });
+    proxy = await startProxy({ upstreamUrl: upstream.url, policyYaml: POLICY, secrets: { cut: 'cut-pw', strict: 'strict-pw', writer: 'writer-pw' } });
   });
 
   after(async () => {
@@ -57,9 +64,9 @@ describe('live guards through the proxy', { skip: !reachable && 'PostgreSQL is u
     await upstream?.drop();
   });
 
-  async function connect(actor: 'cut' | 'strict'): Promise<{ client: pg.Client; notices: pg.NoticeMessage[] }> {
+  async function connect(actor: 'cut' | 'strict' | 'writer'): Promise<{ client: pg.Client; notices: { detail?: string | undefined }[] }> {
     const client = new pg.Client(proxy.url(actor, `${actor}-pw`));
-    const notices: pg.NoticeMessage[] = [];
+    const notices: { detail?: string | undefined }[] = [];
     client.on('notice', (n) => notices.push(n));
     await client.connect();
     clients.push(client);
@@ -113,5 +120,15 @@ describe('live guards through the proxy', { skip: !reachable && 'PostgreSQL is u
     for (const row of rows) assert.ok(!String(row.contact).includes('@example.com'), String(row.contact));
     const masked = await client.query('SELECT email FROM people WHERE id = 1');
     assert.ok(!String(masked.rows[0].email).includes('@example.com'));
+  });
+
+  test('max-affected-rows: the planner estimate, taken on the session, blocks a large write and lets a small one run', async () => {
+    const { client } = await connect('writer');
+    await assert.rejects(client.query('DELETE FROM items WHERE id > 50'), (e: pg.DatabaseError) => e.code === '42501' && /max-affected-rows/.test(e.detail ?? ''));
+    assert.equal((await client.query('DELETE FROM items WHERE id > 98')).rowCount, 2);
+    await client.query('BEGIN');
+    await assert.rejects(client.query('UPDATE items SET id = id + 1000 WHERE id < 60'), (e: pg.DatabaseError) => /max-affected-rows/.test(e.detail ?? ''));
+    await client.query('ROLLBACK');
+    assert.equal((await client.query('SELECT count(*) AS n FROM items')).rows[0].n, '98');
   });
 });
