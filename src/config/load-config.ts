@@ -2,6 +2,7 @@
  * Builds the effective `ParapetConfig` from the config file (validated, located errors, unknown keys
  * rejected), the environment and the command-line flags. Precedence: flag > file > environment.
  */
+import { readLineageSection } from './lineage-config.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ActorKind } from '../policy/types.js';
@@ -32,7 +33,7 @@ export interface LoadConfigOptions {
 
 export type ConfigResult = { ok: true; config: ParapetConfig } | { ok: false; issues: ConfigIssue[] };
 
-const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded', 'tls', 'metrics'] as const;
+const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded', 'tls', 'metrics', 'lineage'] as const;
 const UPSTREAM_KEYS = ['url', 'password', 'credentials', 'onRiskyRole', 'connectTimeout'] as const;
 const CREDENTIAL_KEYS = ['groups', 'kinds', 'actors', 'user', 'password'] as const;
 const AUDIT_KEYS = ['store', 'path', 'synchronous', 'redact', 'hmacKey', 'url', 'schema'] as const;
@@ -118,6 +119,9 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
     if (tls?.present) tlsSection = readTlsSection(tls, base);
     const metrics = top.get('metrics');
     if (metrics?.present) metricsSection = readMetricsSection(metrics);
+    const lineage = top.get('lineage');
+    const lineageSettings = lineage?.present ? readLineageSection(lineage, base, secret) : undefined;
+    if (lineageSettings) config.lineage = lineageSettings;
   }
   const upstream = upstreamNode?.present ? readUpstream(upstreamNode, secret) : undefined;
 

@@ -2,6 +2,7 @@
  * What `parapet serve` runs with, after the file, the environment and the flags are merged and
  * every relative path is resolved against the config file's folder.
  */
+import type { LineageSettings } from './lineage-config.js';
 import type { ActorKind } from '../policy/types.js';
 
 /** Host and port to listen on or connect to. */
@@ -141,4 +142,6 @@ export interface ParapetConfig {
   embeddedDataDir?: string;
   /** Metrics and health over HTTP; absent: not served. */
   metrics?: MetricsConfig;
+  /** OpenLineage events out (file or HTTP); absent: none are emitted. */
+  lineage?: LineageSettings;
 }

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
-import { openAudit, type AuditTrail } from '../audit/index.js';
+import { openAudit, type AuditConfig, type AuditTrail } from '../audit/index.js';
+import { upstreamNamespace } from '../config/lineage-config.js';
 import type { ParapetConfig } from '../config/types.js';
 import { formatHostPort } from '../config/units.js';
 import { startEmbedded, type EmbeddedDatabase } from '../embedded/index.js';
@@ -98,7 +99,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
 
   let audit: AuditTrail;
   try {
-    audit = await openAudit(config.audit);
+    audit = await openAudit(auditWithLineage(config));
   } catch (error) {
     throw new StartError(`cannot open the audit trail: ${(error as Error).message}`);
   }
@@ -281,4 +282,15 @@ function catalogLogin(target: UpstreamTarget, database: string, connectTimeoutMs
 
 function displayAddress(address: { host: string; port: number }): { host: string; port: number } {
   return ['0.0.0.0', '::', ''].includes(address.host) ? { host: '127.0.0.1', port: address.port } : address;
+}
+
+/** The audit settings with lineage attached; datasets are named after the upstream server by default. */
+function auditWithLineage(config: ParapetConfig): AuditConfig {
+  if (!config.lineage) return config.audit;
+  let namespace = config.lineage.namespace;
+  if (namespace === undefined && config.upstream) {
+    const target = parseUpstreamUrl(config.upstream.url);
+    namespace = upstreamNamespace(target.host, target.port);
+  }
+  return { ...config.audit, lineage: { ...config.lineage, ...(namespace !== undefined ? { namespace } : {}) } };
 }

@@ -30,6 +30,8 @@ export interface ProxyHarnessOptions {
   environment?: string;
   /** Make the audit store unwritable, to test failing closed. */
   auditPath?: string;
+  /** OpenLineage events out, as the config file's `lineage:` section gives them. */
+  lineage?: ParapetConfig['lineage'];
 }
 
 export interface ProxyHarness {
@@ -70,6 +72,7 @@ export async function startProxy(options: ProxyHarnessOptions): Promise<ProxyHar
     writeFileSync(config.secrets, `actors:${secrets.length ? `\n${secrets.join('\n')}` : ' {}'}\n`);
   }
   if (options.environment) config.environment = options.environment;
+  if (options.lineage) config.lineage = options.lineage;
   const log = {
     info: (m: string) => logs.push(`info: ${m}`),
     warn: (m: string) => logs.push(`warn: ${m}`),
