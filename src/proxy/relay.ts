@@ -70,6 +70,9 @@ export interface RelayObserver {
   idle(status: TransactionStatus): void;
 }
 
+/** How long messages already forwarded wait, corked, behind a decision on the next one. */
+const HOLD_MS = 1;
+
 const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = { I: 'idle', T: 'in-transaction', E: 'failed' };
 
 export class Relay {
@@ -81,6 +84,8 @@ export class Relay {
   #inbox: Frame[] = [];
   #inboxHead = 0;
   #pumping = false;
+  /** Sends the upstream bytes held behind a pending decision (see `#holding`). */
+  #release: (() => void) | undefined;
   #status: TransactionStatus = 'I';
   /** After a refused extended-protocol message: drop messages until Sync, as the server does after an error. */
   #discarding = false;
@@ -148,6 +153,7 @@ export class Relay {
    */
   async run(sql: string): Promise<SimpleQueryResult> {
     if (!this.#lendable) throw new Error('parapet plans on the session only while deciding a simple query');
+    this.#release?.();
     while (this.#tracker.pending > 0 || this.#upstreamWaiting || this.#swallowing) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#ended) throw new Error('the session ended');
     const socket = this.#o.upstream.socket;
@@ -199,11 +205,7 @@ export class Relay {
       while (this.#inboxHead < this.#inbox.length && !this.#ended) {
         const frame = this.#inbox[this.#inboxHead++]!;
         const work = this.#handle(frame);
-        if (work) {
-          upstream.uncork();
-          await work;
-          upstream.cork();
-        }
+        if (work) await this.#holding(work);
       }
       this.#inbox = [];
       this.#inboxHead = 0;
@@ -217,6 +219,39 @@ export class Relay {
     } finally {
       upstream.uncork();
       this.#pumping = false;
+    }
+  }
+
+  /**
+   * Waits for a decision with what was already forwarded still corked, so that a decision made within
+   * a few event-loop turns (the usual: the audit commit) sends it and the decided message in one
+   * write — one system call and one wake-up of the server, where a Parse then Bind took two. A slower
+   * decision (an impact estimate, a review) lets the held bytes go after HOLD_MS, and Parapet's own
+   * query on the session (`run`) releases them at once.
+   */
+  async #holding(work: Promise<void>): Promise<void> {
+    const upstream = this.#o.upstream.socket;
+    let held = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const release = (): void => {
+      if (!held) return;
+      held = false;
+      clearTimeout(timer);
+      this.#release = undefined;
+      upstream.uncork();
+    };
+    if (upstream.writableLength > 0) timer = setTimeout(release, HOLD_MS);
+    this.#release = release;
+    try {
+      await work;
+    } finally {
+      if (held) {
+        held = false;
+        clearTimeout(timer);
+        this.#release = undefined;
+      } else {
+        upstream.cork();
+      }
     }
   }
 
