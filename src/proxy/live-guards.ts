@@ -22,7 +22,11 @@ export interface LiveGuardsPort {
 }
 
 /** A session's guards, with the ids of the policy's max-affected-rows rules they size writes for. */
-export type LiveSessionGuards = SessionGuards & { readonly sized: ReadonlySet<string> };
+export type LiveSessionGuards = SessionGuards & {
+  readonly sized: ReadonlySet<string>;
+  /** The session ended: the catalog's connection closes once no session of its database is left. */
+  release(): void;
+};
 
 export interface LiveGuardsOptions {
   /** The policy in force (read at each session's connect). */
@@ -35,32 +39,52 @@ export interface LiveGuardsOptions {
 }
 
 export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
-  const catalogs = new Map<string, { policy: Policy; catalog: LiveCatalog }>();
+  interface Entry {
+    policy: Policy;
+    catalog: LiveCatalog;
+    sessions: number;
+  }
+  const catalogs = new Map<string, Entry>();
   const maskKey = options.maskKey ?? randomBytes(32);
-  const catalogFor = (database: string, policy: Policy): LiveCatalog => {
+  const catalogFor = (database: string, policy: Policy): Entry => {
     const known = catalogs.get(database);
-    // A reloaded policy brings new tags: its sessions get a catalog built with them.
-    if (known && known.policy === policy) return known.catalog;
-    known?.catalog.db.close();
-    const catalog = new LiveCatalog({ db: catalogConnection({ open: () => options.open(database) }), policy });
-    catalogs.set(database, { policy, catalog });
-    return catalog;
+    // A reloaded policy brings new tags: new sessions get a catalog built with them (the old one
+    // closes when its last session ends).
+    if (known && known.policy === policy) return known;
+    const entry = { policy, catalog: new LiveCatalog({ db: catalogConnection({ open: () => options.open(database) }), policy }), sessions: 0 };
+    catalogs.set(database, entry);
+    return entry;
+  };
+  const release = (database: string, entry: Entry): void => {
+    if (--entry.sessions > 0) return;
+    entry.catalog.db.close();
+    if (catalogs.get(database) === entry) catalogs.delete(database);
   };
   return {
     async forSession(actor, database, link, runner) {
       const policy = options.policy();
       const [row] = await simpleQuery(asConnection(link), "SELECT current_setting('search_path'), current_user", { timeoutMs: 10_000 });
+      const entry = catalogFor(database, policy);
       const guards = createSessionGuards({
         policy,
         actor,
         ...(options.environment ? { environment: options.environment } : {}),
-        catalog: catalogFor(database, policy),
+        catalog: entry.catalog,
         searchPath: row?.[0] ?? '"$user", public',
         role: row?.[1] ?? '',
         maskKey,
         ...(runner ? { session: { runner } } : {}),
       });
-      return Object.assign(guards, { sized: sizedRules(policy) });
+      entry.sessions++;
+      let released = false;
+      return Object.assign(guards, {
+        sized: sizedRules(policy),
+        release() {
+          if (released) return;
+          released = true;
+          release(database, entry);
+        },
+      });
     },
     close() {
       for (const { catalog } of catalogs.values()) catalog.db.close();

@@ -147,6 +147,7 @@ class ClientSession {
       throw new PgError({ severity: 'FATAL', code: '08006', message: 'parapet cannot read the upstream session it needs to guard this one', hint: 'try again later; an administrator must check the upstream database' });
     }
     if (this.#closed) {
+      guards?.release();
       upstream.close();
       return;
     }
@@ -298,6 +299,7 @@ class ClientSession {
       log: this.deps.log,
       ...(guards ? { guards } : {}),
       onEnd: (reason) => {
+        guards?.release();
         if (key) this.deps.cancels.unregister(key.processId);
         void this.#audit.sessionEvent('disconnect', { actor, reason }).catch(() => {});
       },
