@@ -95,7 +95,10 @@ export async function startParapet(db: BenchDatabase, dir: string, options: Para
         sqlite.close();
       }
     },
-    stop: () => service.stop(),
+    async stop() {
+      await service.stop();
+      writeFileSync(join(dir, 'parapet.log'), service.output);
+    },
     output: () => service.output,
   };
 }
