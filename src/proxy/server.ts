@@ -14,6 +14,9 @@ import type { Relay } from './relay.js';
 import type { LiveGuardsPort } from './live-guards.js';
 import { runSession } from './session.js';
 
+/** How long a client may keep its side open after parapet closed its own. */
+const HALF_OPEN_GRACE_MS = 1000;
+
 export interface ProxyServerOptions {
   listen: HostPort;
   guard: GuardPort;
@@ -51,6 +54,9 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => {}); // a reset client must never crash the process; 'close' follows
+    // Once parapet has ended its side (a FATAL error, a refusal, Terminate), the client has a moment
+    // to close its own; one that does not is cut, so a half-open connection cannot hold a socket forever.
+    socket.once('finish', () => setTimeout(() => socket.destroy(), HALF_OPEN_GRACE_MS).unref());
     if (sockets.size >= options.limits.maxConnections) {
       lifecycle.events.refused?.('max-connections');
       socket.end(errorResponse({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' }));
