@@ -43,9 +43,9 @@ test('the watchdog cancels a statement that outlives its timeout, then closes th
   const lifecycles = new SessionLifecycles({ statementTimeoutMs: 20 }, quietLog, { timeout: (kind) => timeouts.push(kind) });
   const relay = watched(lifecycles);
   relay.observer!.busy();
-  await waitFor(() => relay.cancels === 1);
   await waitFor(() => relay.ended !== undefined);
-  assert.equal(relay.ended!.error?.code, '57014');
+  assert.ok(relay.cancels >= 1, 'cancelled before it was closed');
+  assert.equal(closedWith(relay), '57014');
   assert.deepEqual(timeouts, ['statement', 'statement']);
 });
 
