@@ -23,8 +23,6 @@ export interface LiveCatalogOptions {
   policy: Policy;
   /** Milliseconds a snapshot is trusted before it is reloaded; default 60000. */
   ttlMs?: number;
-  /** An unknown OID does not reload a snapshot younger than this (it is simply not visible yet); default 250. */
-  minRefreshMs?: number;
   /** Milliseconds since the epoch; defaults to `Date.now`. */
   now?: () => number;
 }
@@ -49,7 +47,6 @@ export class LiveCatalog {
   readonly policy: PolicyTags;
   readonly #db: CatalogQueries;
   readonly #ttlMs: number;
-  readonly #minRefreshMs: number;
   readonly #now: () => number;
   #current: Derived | undefined;
   #loading: Promise<Derived> | undefined;
@@ -59,7 +56,6 @@ export class LiveCatalog {
     this.#db = options.db;
     this.policy = policyTags(options.policy);
     this.#ttlMs = options.ttlMs ?? 60_000;
-    this.#minRefreshMs = options.minRefreshMs ?? 250;
     this.#now = options.now ?? Date.now;
   }
 
@@ -106,10 +102,15 @@ export class LiveCatalog {
     return this.#loading;
   }
 
-  /** A relation by OID; an OID the snapshot does not know reloads it first (unless it is brand new). */
+  /**
+   * A relation by OID. An OID the snapshot does not know reloads it first — always, unless the
+   * snapshot was loaded after this lookup began, in which case the relation is simply not visible.
+   * (A minimum snapshot age here once let a view created a moment ago go out unmasked.)
+   */
   async relation(oid: number): Promise<RelationEntry | undefined> {
+    const asked = this.#now();
     let derived = await this.#derived();
-    if (!derived.snapshot.relations.has(oid) && this.#now() - derived.snapshot.loadedAt >= this.#minRefreshMs) derived = await this.#reload();
+    if (!derived.snapshot.relations.has(oid) && derived.snapshot.loadedAt <= asked) derived = await this.#reload();
     return derived.snapshot.relations.get(oid);
   }
 

@@ -46,7 +46,7 @@ before(async () => {
   db = await createOwnedDatabase('parapet_cat', SCHEMA);
   // A schema the role may not use: PostgreSQL skips it on the search path.
   await db.admin('CREATE SCHEMA hidden; CREATE TABLE hidden.customers (id int)');
-  ({ catalog, queries } = openCatalog(db, policyFrom(POLICY), { minRefreshMs: 0 }));
+  ({ catalog, queries } = openCatalog(db, policyFrom(POLICY)));
 });
 
 after(async () => {
@@ -155,7 +155,7 @@ test('sizes: reltuples when analysed; unknown for never-analysed tables and part
 
 test('refresh: an unknown OID reloads; DDL through Parapet invalidates; the TTL catches the rest', { skip: !reachable }, async () => {
   let now = Date.now();
-  const { catalog: timed, queries: q } = openCatalog(db, policyFrom(POLICY), { ttlMs: 60_000, minRefreshMs: 0, now: () => now });
+  const { catalog: timed, queries: q } = openCatalog(db, policyFrom(POLICY), { ttlMs: 60_000, now: () => now });
   try {
     const first = await timed.snapshot();
     await db.run('CREATE TABLE public.late (id int)');
