@@ -33,7 +33,7 @@ export interface ChildProxy {
   dir: string;
   policyFile: string;
   auditPath: string;
-  /** stderr lines so far (the proxy's log). */
+  /** stderr lines so far (the proxy's log; the last 10,000). */
   log: string[];
   url(actor: string, password: string, database: string): string;
   /** Resident set size now and its peak (VmHWM), in bytes, from /proc. */
@@ -44,6 +44,9 @@ export interface ChildProxy {
   /** Kills it (if still running) and removes its files. */
   stop(): Promise<void>;
 }
+
+/** Log lines kept (the oldest go first): a long fuzz run must not grow the test's own memory. */
+const MAX_LOG_LINES = 10_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const compiled = import.meta.url.endsWith('.js');
@@ -90,6 +93,7 @@ export async function spawnProxy(options: SpawnOptions): Promise<ChildProxy> {
       stderr = lines.pop()!;
       for (const line of lines) {
         log.push(line);
+        if (log.length > MAX_LOG_LINES) log.splice(0, log.length - MAX_LOG_LINES);
         const metrics = /metrics on http:\/\/[^:]+:(\d+)\//.exec(line);
         if (metrics) metricsPort = Number(metrics[1]);
       }
