@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SECRETS, TEST_POLICY } from '../test/proxy/fixtures.js';
 import { createUpstream } from '../test/support/proxy-harness.js';
-import { spawnProxy } from '../test/faults/child-proxy.js';
+import { scrape, spawnProxy } from '../test/faults/child-proxy.js';
 import { FuzzFailure, runFuzz, type FuzzReport } from '../test/fuzz/engine.js';
 
 const MiB = 1024 * 1024;
@@ -42,13 +42,13 @@ try {
   usage((error as Error).message);
 }
 if (args.help) {
-  process.stdout.write('npm run fuzz -- [--count N (default 100000)] [--seed N (default: random)] [--concurrency N (default 8)] [--rss-limit MiB (default 256)]\n');
+  process.stdout.write('npm run fuzz -- [--count N (default 100000)] [--seed N (default: random)] [--concurrency N (default 8)] [--rss-limit MiB (default 512)]\n');
   process.exit(0);
 }
 const count = integer(args.count, 'count', 100_000);
 const seed = integer(args.seed, 'seed', Math.floor(Math.random() * 2 ** 31));
 const concurrency = Math.max(1, integer(args.concurrency, 'concurrency', 8));
-const rssLimit = integer(args['rss-limit'], 'rss-limit', 256) * MiB;
+const rssLimit = integer(args['rss-limit'], 'rss-limit', 512) * MiB;
 
 const line = (report: FuzzReport): string =>
   `${report.messages} messages, ${report.connections} connections, ${report.sideQueries} side queries, ` +
@@ -56,7 +56,7 @@ const line = (report: FuzzReport): string =>
 
 process.stdout.write(`fuzz: seed ${seed}, count ${count}, concurrency ${concurrency}\n`);
 const db = await createUpstream('parapet_fuzz');
-const proxy = await spawnProxy({ upstreamUrl: db.url, policyYaml: TEST_POLICY, secrets: SECRETS });
+const proxy = await spawnProxy({ upstreamUrl: db.url, policyYaml: TEST_POLICY, secrets: SECRETS, metrics: true });
 let exitCode = 0;
 try {
   const started = Date.now();
@@ -71,6 +71,7 @@ try {
       sideUrl: proxy.url('alice', SECRETS.alice, db.database),
       rss: () => proxy.memory().rss,
       exited: proxy.exited,
+      openConnections: () => scrape(proxy, 'parapet_client_sockets'),
     },
     {
       seed,
@@ -82,6 +83,11 @@ try {
   );
   const internal = proxy.log.filter((l) => /internal error|failed: /.test(l));
   process.stdout.write(`fuzz: done — seed ${seed}, ${line(report)}, ${(report.durationMs / 1000).toFixed(1)} s\n`);
+  const figure = async (name: string): Promise<string> => ((await scrape(proxy, name)) / MiB).toFixed(1);
+  process.stdout.write(
+    `fuzz: proxy now: RSS ${(proxy.memory().rss / MiB).toFixed(1)} MiB; JS heap ${await figure('nodejs_heap_size_used_bytes')} MiB in use of ` +
+      `${await figure('nodejs_heap_size_total_bytes')} MiB; external ${await figure('nodejs_external_memory_bytes')} MiB (mostly the parser's WebAssembly memory reservation)\n`,
+  );
   if (internal.length > 0) {
     process.stdout.write(`fuzz: the proxy logged ${internal.length} internal error(s); reproduce with --seed ${seed}:\n${internal.slice(0, 20).join('\n')}\n`);
     exitCode = 1;

@@ -137,3 +137,13 @@ export async function spawnProxy(options: SpawnOptions): Promise<ChildProxy> {
     },
   };
 }
+
+/** One value from the child's /metrics (the sum over its labels); the child must run with `metrics: true`. */
+export async function scrape(proxy: ChildProxy, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${proxy.metricsPort}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

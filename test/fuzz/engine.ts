@@ -22,6 +22,8 @@ export interface FuzzTarget {
   rss(): number;
   /** Settles if the proxy process exits. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Client connections the proxy holds now (from its metrics), to check that none is left over. */
+  openConnections?(): Promise<number>;
 }
 
 export interface FuzzOptions {
@@ -124,6 +126,16 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       // The side session must still work after the storm, and the process must still be there.
       const result = await side.query('select 41 + 1 as n');
       if (result.rows[0]?.n !== 42) fail(new FuzzFailure('the well-behaved session answered wrongly at the end', seed, undefined));
+    }
+    if (!failure && target.openConnections) {
+      // Every fuzzing connection was closed: only the side session may be left.
+      const until = Date.now() + CLOSE_WAIT_MS;
+      let open = await target.openConnections();
+      while (open > 1 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        open = await target.openConnections();
+      }
+      if (open > 1) fail(new FuzzFailure(`the proxy still holds ${open - 1} fuzzing connection(s) after they all closed`, seed, undefined));
     }
   } finally {
     clearInterval(sampler);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { postgresReachable } from '../support/postgres.js';
 import { createUpstream, type TestUpstream } from '../support/proxy-harness.js';
 import { SECRETS, TEST_POLICY } from '../proxy/fixtures.js';
-import { spawnProxy, type ChildProxy } from '../faults/child-proxy.js';
+import { scrape, spawnProxy, type ChildProxy } from '../faults/child-proxy.js';
 import { FuzzFailure, runFuzz } from './engine.js';
 
 const SEED = 20261126;
@@ -20,7 +20,7 @@ describe('protocol fuzz', { skip: !(await postgresReachable()) && !process.env.P
   let proxy: ChildProxy;
   before(async () => {
     db = await createUpstream('parapet_fuzz');
-    proxy = await spawnProxy({ upstreamUrl: db.url, policyYaml: TEST_POLICY, secrets: SECRETS });
+    proxy = await spawnProxy({ upstreamUrl: db.url, policyYaml: TEST_POLICY, secrets: SECRETS, metrics: true });
   });
   after(async () => {
     await proxy?.stop();
@@ -40,6 +40,7 @@ describe('protocol fuzz', { skip: !(await postgresReachable()) && !process.env.P
           sideUrl: proxy.url('alice', SECRETS.alice, db.database),
           rss: () => proxy.memory().rss,
           exited: proxy.exited,
+          openConnections: () => scrape(proxy, 'parapet_client_sockets'),
         },
         { seed: SEED, count: COUNT },
       );

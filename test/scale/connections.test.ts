@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import * as fe from '../../src/protocol/encode-frontend.js';
 import { canStartCluster, startThrowawayCluster, type ThrowawayCluster } from '../support/throwaway-cluster.js';
-import { repoRoot, spawnProxy, type ChildProxy } from '../faults/child-proxy.js';
+import { repoRoot, scrape, spawnProxy, type ChildProxy } from '../faults/child-proxy.js';
 import { login, MessageStream, type WireSession } from '../faults/wire-session.js';
 import { waitFor } from '../faults/wait.js';
 
@@ -33,12 +33,6 @@ async function clusterRows(cluster: ThrowawayCluster, sql: string): Promise<Reco
   } finally {
     await client.end();
   }
-}
-
-/** One value from the proxy's /metrics. */
-async function scrapeValue(proxy: ChildProxy, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${proxy.metricsPort}/metrics`)).text();
-  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
 }
 
 /** Sends a simple query on a bare session and waits for its ReadyForQuery; returns the first value of the first row. */
@@ -96,7 +90,7 @@ describe(`${CONNECTIONS} concurrent sessions`, { skip: !canStartCluster() }, () 
     // Let the login burst's garbage be collected before measuring.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const held = proxy.memory().rss;
-    const heapUsed = await scrapeValue(proxy, 'nodejs_heap_size_used_bytes');
+    const heapUsed = await scrape(proxy, 'nodejs_heap_size_used_bytes');
     const upstream = await clusterRows(cluster, "select count(*)::int as n from pg_stat_activity where datname = 'app'");
     assert.equal(upstream[0]!.n, CONNECTIONS);
 
