@@ -5,7 +5,7 @@
  * A store-specific harness opens stores on one fresh location and tampers with rows directly —
  * the way an attacker with write access to the database would.
  */
-import { describe, test, after, before } from 'node:test';
+import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chainKey } from '../../src/audit/chain.js';
 import { verifyChain } from '../../src/audit/verify.js';

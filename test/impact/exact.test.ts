@@ -8,7 +8,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBackend } from '../../src/protocol/backend.js';
-import { BackendCode } from '../../src/protocol/codes.js';
 import * as fe from '../../src/protocol/encode-frontend.js';
 import type { PgErrorFields } from '../../src/protocol/pg-error.js';
 import { runExact } from '../../src/impact/exact-run.js';

@@ -24,7 +24,6 @@ export interface Step {
 
 /** Records a session's statements; `end` records the transaction end like the proxy's transactionEnd. */
 export class Session {
-  private seq = 0;
   readonly records: AuditRecord[] = [];
   constructor(
     readonly id: string,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { needPostgres, postgresReachable, PG_HOST, PG_PORT } from '../support/postgres.js';
-import { createUpstream, startProxy, type ProxyHarness, type TestUpstream } from '../support/proxy-harness.js';
+import { createUpstream, startProxy, type TestUpstream } from '../support/proxy-harness.js';
 import { SECRETS, TEST_POLICY } from './fixtures.js';
 
 let db: TestUpstream;
