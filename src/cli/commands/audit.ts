@@ -3,33 +3,19 @@
  * Every sub-command finds the store with `--audit PATH|URL`, `PARAPET_AUDIT`, the config file's
  * `audit` section, or `.parapet/audit.db` in the working directory (see src/audit/locate.ts).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { runCheckpoint, runExport, runPrune, runSearch, runTail, runVerify, type CommandIO } from '../../audit/commands.js';
 import { AuditError } from '../../audit/errors.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../audit/export.js';
 import { defaultInstanceId } from '../../audit/index.js';
 import { locateStore } from '../../audit/locate.js';
 import type { Redaction } from '../../audit/record.js';
-import { parseWhen } from '../../audit/when.js';
 import type { Action } from '../../policy/types.js';
+import { positive, when } from '../option-parsers.js';
 
 interface StoreFlags {
   audit?: string;
   config?: string;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
-  return n;
-}
-
-function when(value: string): string {
-  try {
-    return parseWhen(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as AuditError).message);
-  }
 }
 
 function io(): CommandIO {

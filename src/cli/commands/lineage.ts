@@ -3,27 +3,13 @@
  * which tables fed which, who changed a table and who was stopped, and OpenLineage events.
  * The store is found as for `parapet audit` (`--audit`, PARAPET_AUDIT, the config file, the default).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { CommandIO } from '../../audit/commands.js';
 import { AuditError } from '../../audit/errors.js';
 import { locateStore } from '../../audit/locate.js';
-import { parseWhen } from '../../audit/when.js';
 import { runEventsExport, runTimeline, runWalk } from '../../lineage/commands.js';
 import { DEFAULT_NAMESPACE } from '../../lineage/emitter.js';
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
-  return n;
-}
-
-function when(value: string): string {
-  try {
-    return parseWhen(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as AuditError).message);
-  }
-}
+import { positive, when } from '../option-parsers.js';
 
 async function run(command: Command, work: (config: ReturnType<typeof locateStore>, io: CommandIO) => Promise<number>): Promise<void> {
   const flags = command.optsWithGlobals<{ audit?: string; config?: string }>();
