@@ -24,6 +24,8 @@ export interface LiveGuardsPort {
 /** A session's guards, with the ids of the policy's max-affected-rows rules they size writes for. */
 export type LiveSessionGuards = SessionGuards & {
   readonly sized: ReadonlySet<string>;
+  /** Whether the policy these guards were built from is still the one in force (no reload since). */
+  current(): boolean;
   /** The session ended: the catalog's connection closes once no session of its database is left. */
   release(): void;
 };
@@ -79,6 +81,7 @@ export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
       let released = false;
       return Object.assign(guards, {
         sized: sizedRules(policy),
+        current: () => options.policy() === policy,
         release() {
           if (released) return;
           released = true;
@@ -94,36 +97,49 @@ export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
 }
 
 /**
- * The proxy's guard for one session: the policy's guard (with the proxy's own checks, such as the
- * pinned statement timeout) refuses what it refuses — except a refusal only for want of an impact
- * figure (`sized`: the ids of the policy's max-affected-rows rules), which the session's guard can
- * measure. What it allows is decided again by the session's guard, which knows the live catalog,
- * sizes writes and closes the masking side doors, and whose obligations apply.
+ * The proxy's guard for one session. While the policy the session's guards were built from is in
+ * force, the session's guard alone decides — once per statement, with the live catalog, impact
+ * figures and the masking side doors — wrapped by `decorate` (the proxy's own checks, such as the
+ * pinned statement timeout, and the decision metrics), exactly as the policy's guard is.
+ *
+ * After a reload, until the session reconnects, its guards still carry the old policy's tags and
+ * masking: the current policy's guard (`base`, already decorated) then decides first and refuses
+ * what it refuses — except a refusal only for want of an impact figure (`sized`), which the
+ * session's guard can measure — and what it allows is decided again by the session's guard. A
+ * reload thus applies to the next statement of every session, and never loosens one.
  */
-export function withSessionGuard(base: GuardPort, guards: SessionGuards, sized: ReadonlySet<string>): GuardPort {
-  return {
+export function withSessionGuard(base: GuardPort, guards: LiveSessionGuards, decorate: (guard: GuardPort) => GuardPort): GuardPort {
+  const port = (evaluate: GuardPort['evaluate']): GuardPort => ({
     actor: (name) => base.actor(name),
     decideConnect: (actor, database, parameters) => base.decideConnect(actor, database, parameters),
-    async evaluate(request) {
-      const plain = await base.evaluate(request);
-      const decided = (d: Decision) => d.action !== 'allow' && !d.reasons.every((r) => r.action === 'allow' || sized.has(r.rule));
-      if (plain.decisions.length > 0 && plain.decisions.every(decided)) return plain;
-      const live = await guards.evaluate({ ...request, analysis: plain.analysis });
-      const decisions: Decision[] = plain.analysis.statements.map((_, i) => {
-        const first = plain.decisions[i] ?? plain.decision;
-        return decided(first) ? first : (live.decisions[i] ?? live.decision);
-      });
-      return { analysis: live.analysis, decisions, decision: strictest(decisions) };
-    },
+    evaluate,
+  });
+  const own = decorate(port((request) => guards.evaluate(request)));
+  const afterReload = layered(base, guards);
+  return port((request) => (guards.current() ? own.evaluate(request) : afterReload(request)));
+}
+
+/** The current policy's guard first, then the session's (built from an earlier policy) on what it allows. */
+function layered(base: GuardPort, guards: LiveSessionGuards): GuardPort['evaluate'] {
+  const decided = (d: Decision) => d.action !== 'allow' && !d.reasons.every((r) => r.action === 'allow' || guards.sized.has(r.rule));
+  return async (request) => {
+    const plain = await base.evaluate(request);
+    if (plain.decisions.length > 0 && plain.decisions.every(decided)) return plain;
+    const live = await guards.evaluate({ ...request, analysis: plain.analysis });
+    const decisions: Decision[] = plain.analysis.statements.map((_, i) => {
+      const first = plain.decisions[i] ?? plain.decision;
+      return decided(first) ? first : (live.decisions[i] ?? live.decision);
+    });
+    return { analysis: live.analysis, decisions, decision: strictest(decisions) };
   };
 }
 
-/** The link as the small upstream connection `simpleQuery` runs on (before the relay owns the socket). */
 /** The ids of the policy's max-affected-rows rules (their figure comes from the session). */
 export function sizedRules(policy: Policy): Set<string> {
   return new Set(policy.rules.filter((r) => r.definition?.id === 'max-affected-rows').map((r) => r.id));
 }
 
+/** The link as the small upstream connection `simpleQuery` runs on (before the relay owns the socket). */
 export function asConnection(link: UpstreamLink): UpstreamConnection {
   return {
     socket: link.socket,

@@ -43,12 +43,17 @@ export class Operations {
     this.metrics = new ProxyMetrics(this.registry);
     this.#rules = new LiveRules(options.rules, options.loadRules, log);
     this.credentials = this.#rules.credentials;
-    const pinned = pinStatementTimeout(this.#rules.guard, (actor) => limitsFor(actor, config.limits).statementTimeoutMs);
-    this.guard = timedGuard(pinned, this.metrics);
+    this.guard = this.decorate(this.#rules.guard);
     this.lifecycle = new SessionLifecycles(config.limits, log, {
       timeout: (kind) => this.metrics.timeout(kind),
       refused: (reason) => this.metrics.refused(reason),
     });
+  }
+
+  /** A guard with the proxy's own checks (the pinned statement timeout) and the decision metrics. */
+  decorate(guard: GuardPort): GuardPort {
+    const pinned = pinStatementTimeout(guard, (actor) => limitsFor(actor, this.options.config.limits).statementTimeoutMs);
+    return timedGuard(pinned, this.metrics);
   }
 
   /** The upstream provider with per-actor limits and the actor's statement timeout. */

@@ -31,6 +31,8 @@ export interface ProxyServerOptions {
   lifecycle?: SessionLifecycles;
   /** The live catalog and result guards per session (src/proxy/live-guards.ts); absent: masking and caps are refused. */
   liveGuards?: LiveGuardsPort;
+  /** Wraps a session's own guard in the proxy's checks and metrics that `guard` already carries; identity when absent. */
+  decorateGuard?: (guard: GuardPort) => GuardPort;
 }
 
 export interface ProxyServer {

@@ -42,6 +42,8 @@ export interface SessionDeps {
   tls?: ServerTls | undefined;
   /** The live catalog and result guards per session (masking, result caps); absent: those obligations are refused. */
   liveGuards?: LiveGuardsPort | undefined;
+  /** Wraps a session's own guard in the proxy's checks and metrics that `guard` already carries; identity when absent. */
+  decorateGuard?: ((guard: GuardPort) => GuardPort) | undefined;
 }
 
 /** Runs one connection. Never throws: the promise settles when the connection is done with. */
@@ -270,7 +272,7 @@ class ClientSession {
   #ready(actor: Actor, upstream: UpstreamLink, readOnly: boolean, database: string, request: StartupRequest, onRelay: (relay: Relay) => void, guards?: LiveSessionGuards): void {
     const registry = new PreparedRegistry();
     const decider = new Decider({
-      guard: guards ? withSessionGuard(this.deps.guard, guards, guards.sized) : this.deps.guard,
+      guard: guards ? withSessionGuard(this.deps.guard, guards, this.deps.decorateGuard ?? ((guard) => guard)) : this.deps.guard,
       actor,
       readOnlySession: readOnly,
       lookupPrepared: (name) => registry.lookup(name),

@@ -136,6 +136,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     server = await startProxyServer({
       listen: config.listen,
       guard: ops.guard,
+      decorateGuard: (guard) => ops.decorate(guard),
       audit: observed.port,
       credentials: ops.credentials,
       upstream: ops.upstream(upstream),
