@@ -21,7 +21,7 @@ import postgres from 'postgres';
 import type { AuditRecord } from '../../src/audit/record.js';
 import { runParapet, spawnServe, type ServeChild } from '../support/child-serve.js';
 import { canStartCluster, startThrowawayCluster, type ThrowawayCluster } from '../support/throwaway-cluster.js';
-import { waitFor } from '../faults/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const SEED = Number(process.env.PARAPET_DURABILITY_SEED ?? 7007);
 /** Plain pg clients; one more client pipelines through the porsager driver. */

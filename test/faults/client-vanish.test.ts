@@ -11,7 +11,7 @@ import { createUpstream, startProxy, type ProxyHarness, type TestUpstream } from
 import { SECRETS, TEST_POLICY, adminRows } from '../proxy/fixtures.js';
 import type { Socket } from 'node:net';
 import { login, openSocket } from './wire-session.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../support/wait.js';
 
 describe('clients that vanish', { skip: !(await postgresReachable()) && !process.env.PARAPET_REQUIRE_POSTGRES }, () => {
   let db: TestUpstream;

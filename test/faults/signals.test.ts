@@ -13,7 +13,7 @@ import { createUpstream, type TestUpstream } from '../support/proxy-harness.js';
 import { SECRETS, TEST_POLICY, adminRows } from '../proxy/fixtures.js';
 import { spawnProxy, type ChildProxy } from './child-proxy.js';
 import { openSocket } from './wire-session.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../support/wait.js';
 
 let db: TestUpstream;
 

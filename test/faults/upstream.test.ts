@@ -15,7 +15,7 @@ import { createUpstream, startProxy, type TestUpstream } from '../support/proxy-
 import { canStartCluster, startThrowawayCluster, type ThrowawayCluster } from '../support/throwaway-cluster.js';
 import { SECRETS, TEST_POLICY, adminRows } from '../proxy/fixtures.js';
 import { TcpForwarder, freePort } from './tcp-forwarder.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 type PgFailure = Error & { code?: string };

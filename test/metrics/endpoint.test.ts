@@ -11,7 +11,7 @@ import { createUpstream, type TestUpstream } from '../support/proxy-harness.js';
 import { SECRETS, TEST_POLICY } from '../proxy/fixtures.js';
 import { spawnProxy, type ChildProxy } from '../faults/child-proxy.js';
 import { TcpForwarder, freePort } from '../faults/tcp-forwarder.js';
-import { waitFor } from '../faults/wait.js';
+import { waitFor } from '../support/wait.js';
 
 /** Every sample of the exposition text: `name{labels}` → value. */
 function samples(text: string): Map<string, number> {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { needPostgres, postgresReachable, PG_HOST, PG_PORT } from '../support/postgres.js';
 import { createUpstream, startProxy, type TestUpstream } from '../support/proxy-harness.js';
 import { SECRETS, TEST_POLICY } from './fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 let db: TestUpstream;
 
@@ -112,14 +113,6 @@ describe('audit records and upstream faults', { skip: !(await postgresReachable(
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A TCP relay to PostgreSQL that a test can take down and bring back on the same port. */
 class TcpRelay {

@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { needPostgres, postgresReachable } from '../support/postgres.js';
 import { createUpstream, startProxy, type ProxyHarness, type TestUpstream } from '../support/proxy-harness.js';
 import { SECRETS, TEST_POLICY, adminRows } from './fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 let db: TestUpstream;
 let proxy: ProxyHarness;
@@ -135,7 +136,9 @@ describe('drivers through the proxy', { skip: !(await postgresReachable()) && !p
     try {
       const sleeping = sql`select pg_sleep(30)`;
       const outcome = sleeping.then(() => 'finished', (e: { code?: string }) => e.code);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // A cancel that reaches the server before the statement does is ignored (as it is without
+      // Parapet), so wait until the server is running it: a fixed pause loses that race under load.
+      await waitFor(async () => (await adminRows(db.url, "select 1 from pg_stat_activity where query = 'select pg_sleep(30)' and state = 'active'")).length === 1);
       sleeping.cancel();
       assert.equal(await outcome, '57014');
       assert.equal((await sql`select 1 as ok`)[0]!.ok, 1);

@@ -13,7 +13,7 @@ import * as fe from '../../src/protocol/encode-frontend.js';
 import { canStartCluster, startThrowawayCluster, type ThrowawayCluster } from '../support/throwaway-cluster.js';
 import { repoRoot, scrape, spawnProxy, type ChildProxy } from '../faults/child-proxy.js';
 import { login, MessageStream, type WireSession } from '../faults/wire-session.js';
-import { waitFor } from '../faults/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const CONNECTIONS = Number(process.env.PARAPET_SCALE_CONNECTIONS ?? 1000);
 const SECRETS = { alice: 'alice-scale-pw', bot: 'bot-scale-pw' };

@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import type { PgErrorFields } from '../../src/protocol/pg-error.js';
 import { SessionLifecycles } from '../../src/proxy/lifecycle.js';
 import type { Relay, RelayObserver } from '../../src/proxy/relay.js';
-import { waitFor } from '../faults/wait.js';
+import { waitFor } from '../support/wait.js';
 
 class FakeRelay {
   readonly actor = { name: 'alice', kind: 'human' as const, groups: [], attributes: {} };

@@ -10,7 +10,7 @@ import { postgresReachable } from '../support/postgres.js';
 import { createUpstream, startProxy, type ProxyHarness, type TestUpstream } from '../support/proxy-harness.js';
 import { SECRETS, TEST_POLICY } from '../proxy/fixtures.js';
 import { openSocket } from '../faults/wire-session.js';
-import { waitFor } from '../faults/wait.js';
+import { waitFor } from '../support/wait.js';
 
 type PgFailure = Error & { code?: string; detail?: string };
 
