@@ -7,5 +7,6 @@ import { analysisSection } from './analysis.js';
 import { auditSection } from './audit.js';
 import { decideSection } from './decide.js';
 import { maskingSection } from './masking.js';
+import { maskingProxySection } from './masking-proxy.js';
 
-export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, auditSection];
+export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, maskingProxySection, auditSection];
