@@ -63,8 +63,10 @@ export async function planFields(fields: readonly PlanField[], context: PlanCont
   if (!masking && !bulk) return plan;
   const bulkRule: MaskRule = { style: bulk?.style ?? 'redact', ...(bulk?.keep !== undefined ? { keep: bulk.keep } : {}) };
   for (const field of fields) {
-    const sources = field.tableOid === 0 ? [] : await context.catalog.columnSources(field.tableOid, field.columnNumber);
-    // No origin, or an origin the catalog cannot see (a table created in an uncommitted transaction).
+    // A catalog that cannot answer (the embedded one, between loans of the session) leaves the origin unknown.
+    const sources = field.tableOid === 0 ? [] : await context.catalog.columnSources(field.tableOid, field.columnNumber).catch(() => []);
+    // No origin, or an origin the catalog cannot see (a table created in an uncommitted transaction,
+    // or not read yet): masked strictly.
     const originless = sources.length === 0;
     let rule = masking && !originless ? ruleFor(masking, sources) : undefined;
     if (masking && originless && (feeds.masked || field.tableOid !== 0)) rule = strictestRule(masking);
