@@ -4,15 +4,15 @@
  * commit on the proxy's path writes one row and one small index per record.
  *
  * Only values that narrow a search are keys: the actor, the session, the tables a decision names,
- * the rare kinds, and deny/review decisions. Most records are allowed decisions and their outcomes,
- * so a key for `kind: decision` or `action: allow` would point at nearly everything; those filters
- * read the record itself.
+ * the rare kinds, deny/review decisions, and the time (searched by range). Most records are allowed
+ * decisions and their outcomes, so a key for `kind: decision` or `action: allow` would point at
+ * nearly everything; those filters read the record itself.
  */
 import { recordActor, recordSession, recordTables, type RecordBody } from './record.js';
 import type { SearchQuery } from './store.js';
 import { bareName, tableMatch } from './table-names.js';
 
-export type KeyName = 'actor' | 'session' | 'table' | 'bare' | 'kind' | 'decision';
+export type KeyName = 'time' | 'actor' | 'session' | 'table' | 'bare' | 'kind' | 'decision';
 
 export interface SearchKey {
   name: KeyName;
@@ -24,7 +24,7 @@ const COMMON_KINDS: ReadonlySet<string> = new Set(['decision', 'outcome']);
 
 /** The keys of a record, without duplicates. */
 export function searchKeys(body: RecordBody): SearchKey[] {
-  const keys: SearchKey[] = [];
+  const keys: SearchKey[] = [{ name: 'time', value: body.time }];
   const actor = recordActor(body);
   if (actor !== undefined) keys.push({ name: 'actor', value: actor });
   const session = recordSession(body);
@@ -46,7 +46,11 @@ export interface KeyCondition {
   values: string[];
 }
 
-/** Splits a query into the filters keys answer and the rest, which read the record. */
+/**
+ * Splits a query into the equality filters keys answer and the rest, which read the record. The
+ * time range stays in the rest (records not keyed yet are filtered by their time column); the
+ * store narrows keyed records by their time keys as well.
+ */
 export function keyConditions(query: SearchQuery): { conditions: KeyCondition[]; rest: SearchQuery } {
   const { actor, session, table, kind, decision, ...others } = query;
   const rest: SearchQuery = others;

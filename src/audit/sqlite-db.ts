@@ -15,7 +15,7 @@ import { keyConditions, meetsConditions, searchKeys, type KeyCondition } from '.
 import { hasKeyTable, KEY_SCHEMA, keyedThrough, keysBetween, keysOfText, keyWriter, migrateToKeys } from './sqlite-keys.js';
 import { prunedGenesis, rowToRecord, type ChainHead, type KeyedRow, type PruneResult, type ReadRange, type SearchQuery } from './store.js';
 
-// A commit writes the record row and its time index entry, nothing more: search keys are written
+// A commit writes the record row and nothing else: search keys, the time among them, are written
 // after commit, in batches (./sqlite-keys.ts).
 const SCHEMA = `
 create table if not exists audit_meta (key text primary key, value text not null);
@@ -27,7 +27,6 @@ create table if not exists audit_record (
   kind text not null,
   body text not null
 );
-create index if not exists audit_record_time on audit_record(time);
 ${KEY_SCHEMA}`;
 
 export interface SqliteOptions {
@@ -166,10 +165,11 @@ export class SqliteAuditDb {
     const { conditions, rest } = keyConditions(query);
     const desc = query.order === 'desc';
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
-    if (conditions.length === 0) return this.matching(rest, [], {}, limit, desc).map(rowToRecord);
+    const timed = query.since !== undefined || query.until !== undefined;
+    if (conditions.length === 0 && !timed) return this.matching(rest, [], {}, limit, desc).map(rowToRecord);
     return this.db.transaction((): AuditRecord[] => {
       const through = this.keys ? keyedThrough(this.db) : 0;
-      const keyed = (n: number): RowShape[] => (through > 0 ? this.matching(rest, conditions, { to: through }, n, desc) : []);
+      const keyed = (n: number): RowShape[] => (through > 0 ? this.matching(rest, conditions, { to: through, byTimeKey: timed }, n, desc) : []);
       const unkeyed = (n: number): RowShape[] => {
         const rows = this.matching(rest, [], { from: through + 1 }, Number.POSITIVE_INFINITY, desc);
         return rows.filter((r) => meetsConditions(keysOfText(r.body), conditions)).slice(0, n);
@@ -181,11 +181,21 @@ export class SqliteAuditDb {
   }
 
   /** Rows in `range` that meet the filters of `query` that read the record, and the key `conditions`. */
-  private matching(query: SearchQuery, conditions: KeyCondition[], range: { from?: number; to?: number }, limit: number, desc: boolean): RowShape[] {
+  private matching(
+    query: SearchQuery,
+    conditions: KeyCondition[],
+    range: { from?: number; to?: number; byTimeKey?: boolean },
+    limit: number,
+    desc: boolean,
+  ): RowShape[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (range.from !== undefined) (where.push('r.seq >= ?'), params.push(range.from));
     if (range.to !== undefined) (where.push('r.seq <= ?'), params.push(range.to));
+    if (range.byTimeKey) {
+      where.push("r.seq in (select seq from audit_key where name = 'time' and value >= ? and value < ?)");
+      params.push(query.since ?? '', query.until ?? '\uffff');
+    }
     for (const c of conditions) {
       where.push(`r.seq in (select seq from audit_key where name = ? and value in (${c.values.map(() => '?').join(',')}))`);
       params.push(c.name, ...c.values);

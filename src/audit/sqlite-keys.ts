@@ -75,23 +75,23 @@ export function keysBetween(db: Database.Database, from: number, to: number): Ma
 }
 
 /**
- * A file from before keys kept its search columns and their indexes on `audit_record` and a table
- * index beside it: those go (the keys are rebuilt from the bodies, in batches, by the writer).
- * Runs on every write-open; does nothing on a current file.
+ * A file from before keys kept its search columns and their indexes on `audit_record` (the time
+ * index among them) and a table index beside it: those go, and the keys are rebuilt from the
+ * bodies, in batches, by the writer. Runs on every write-open; does nothing on a current file.
  */
 export function migrateToKeys(db: Database.Database): void {
   db.transaction(() => {
     const columns = (db.prepare('select name from pragma_table_info(?)').all('audit_record') as { name: string }[]).map((c) => c.name);
-    if (!columns.includes('actor')) return;
+    const timeIndex = db.prepare("select 1 from sqlite_master where type = 'index' and name = 'audit_record_time'").get() !== undefined;
+    if (!columns.includes('actor') && !timeIndex) return;
     db.exec(`
+      drop index if exists audit_record_time;
       drop index if exists audit_record_actor;
       drop index if exists audit_record_session;
       drop table if exists audit_table;
-      alter table audit_record drop column actor;
-      alter table audit_record drop column session;
-      alter table audit_record drop column action;
       delete from audit_key;
       delete from audit_meta where key = 'keyed';
     `);
+    for (const column of ['actor', 'session', 'action']) if (columns.includes(column)) db.exec(`alter table audit_record drop column ${column}`);
   }).immediate();
 }

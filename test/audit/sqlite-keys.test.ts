@@ -24,11 +24,12 @@ let files = 0;
 const freshPath = (): string => join(dir, `audit-${++files}.db`);
 
 const TIME = '2026-03-01T10:00:00.000Z';
+const minute = (n: number): string => new Date(Date.parse(TIME) + n * 60_000).toISOString();
 
 function decision(n: number): DecisionBody {
   return {
     kind: 'decision',
-    time: TIME,
+    time: minute(n),
     instance: 'test',
     session: `s${n % 4}`,
     door: 'proxy',
@@ -69,7 +70,7 @@ test('keys are written in batches after commit, and the mark moves with them', (
   assert.equal(keyPending(db.db, 500), 200);
   assert.equal(keyedThrough(db.db), 1200);
   assert.equal(keyPending(db.db, 500), 0);
-  // Each decision: actor, session, its tables and their bare names; a deny also its decision.
+  // Each decision: actor, session, its tables and their bare names, its time; a deny also its decision.
   const seq7 = db.db.prepare('select name, value from audit_key where seq = 7 order by name, value').all();
   assert.deepEqual(seq7, [
     { name: 'actor', value: 'etl' },
@@ -78,6 +79,7 @@ test('keys are written in batches after commit, and the mark moves with them', (
     { name: 'session', value: 's2' },
     { name: 'table', value: 'customers' },
     { name: 'table', value: 'public.orders' },
+    { name: 'time', value: minute(6) },
   ]);
   db.close();
 });
@@ -99,6 +101,8 @@ test('search finds keyed and not-yet-keyed records alike, in order, across the m
   assert.deepEqual(seqs({ decision: 'deny' }), expected((d) => d.action === 'deny'));
   assert.deepEqual(seqs({ decision: 'allow', actor: 'etl' }), expected((d) => d.action === 'allow' && d.actor.name === 'etl'));
   assert.deepEqual(seqs({ kind: 'genesis' }), [1]);
+  assert.deepEqual(seqs({ since: minute(10), until: minute(30) }), expected((d) => d.time >= minute(10) && d.time < minute(30)));
+  assert.deepEqual(seqs({ since: minute(10), actor: 'alice', order: 'desc' }), expected((d) => d.time >= minute(10) && d.actor.name === 'alice').reverse());
   const alice = expected((d) => d.actor.name === 'alice');
   assert.deepEqual(seqs({ actor: 'alice', limit: 15 }), alice.slice(0, 15));
   assert.deepEqual(seqs({ actor: 'alice', order: 'desc', limit: 15 }), [...alice].reverse().slice(0, 15));
@@ -193,6 +197,8 @@ test('a file from before keys: read-only it is searched by reading; opened for w
   const db = new Database(path, { readonly: true });
   const columns = (db.prepare("select name from pragma_table_info('audit_record')").all() as { name: string }[]).map((c) => c.name);
   assert.deepEqual(columns, ['seq', 'prev', 'hash', 'time', 'kind', 'body']);
+  const indexes = db.prepare("select name from sqlite_master where type = 'index' and tbl_name = 'audit_record'").all();
+  assert.deepEqual(indexes, [], 'a commit writes no index entry');
   assert.equal(db.prepare("select 1 from sqlite_master where name = 'audit_table'").get(), undefined);
   assert.equal(keyedThrough(db), 31, 'old and new records keyed');
   db.close();
