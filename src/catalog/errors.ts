@@ -8,6 +8,8 @@ export type CatalogErrorCode =
   | 'query-failed'
   /** The catalog connection could not be opened or was lost. */
   | 'unavailable'
+  /** The catalog is read on a client's session (embedded), which is in an aborted transaction. */
+  | 'transaction-aborted'
   /** A search_path setting that cannot be read (an unterminated quote…). */
   | 'bad-search-path';
 

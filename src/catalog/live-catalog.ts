@@ -11,6 +11,7 @@ import type { Policy } from '../policy/policy.js';
 import type { RelationFacts, SessionContext } from '../policy/types.js';
 import type { RelationName } from '../sql/types.js';
 import type { CatalogQueries } from './connection.js';
+import { CatalogError } from './errors.js';
 import { literal } from './sql-text.js';
 import { loadSnapshot } from './load.js';
 import { policyTags, type PolicyTags } from './policy-tags.js';
@@ -25,6 +26,12 @@ export interface LiveCatalogOptions {
   ttlMs?: number;
   /** Milliseconds since the epoch; defaults to `Date.now`. */
   now?: () => number;
+  /**
+   * When a reload finds the catalog's queries unavailable (embedded: no session lent right now), go
+   * on with the snapshot in hand, still marked stale; a relation it does not know stays unknown, and
+   * the result guards then mask its fields strictly.
+   */
+  keepWhenUnavailable?: boolean;
 }
 
 /** Where a session stands for name resolution: its search path and the role(s) `$user` may mean. */
@@ -48,6 +55,7 @@ export class LiveCatalog {
   readonly #db: CatalogQueries;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #keep: boolean;
   #current: Derived | undefined;
   #loading: Promise<Derived> | undefined;
   #stale = false;
@@ -57,6 +65,7 @@ export class LiveCatalog {
     this.policy = policyTags(options.policy);
     this.#ttlMs = options.ttlMs ?? 60_000;
     this.#now = options.now ?? Date.now;
+    this.#keep = options.keepWhenUnavailable === true;
   }
 
   /** The catalog queries it runs on (for the impact port and lineage). */
@@ -74,6 +83,12 @@ export class LiveCatalog {
     return (await this.#derived()).snapshot;
   }
 
+  /** The snapshot lookups use now without reloading; undefined when the next lookup reloads. */
+  get fresh(): CatalogSnapshot | undefined {
+    const current = this.#current;
+    return current && !this.#stale && this.#now() - current.snapshot.loadedAt < this.#ttlMs ? current.snapshot : undefined;
+  }
+
   /** Reloads now (several callers share one reload). */
   async refresh(): Promise<CatalogSnapshot> {
     return (await this.#reload()).snapshot;
@@ -82,7 +97,16 @@ export class LiveCatalog {
   async #derived(): Promise<Derived> {
     const current = this.#current;
     if (current && !this.#stale && this.#now() - current.snapshot.loadedAt < this.#ttlMs) return current;
-    return this.#reload();
+    return this.#reloadOrKeep();
+  }
+
+  async #reloadOrKeep(): Promise<Derived> {
+    try {
+      return await this.#reload();
+    } catch (error) {
+      if (this.#keep && this.#current && error instanceof CatalogError && (error.code === 'unavailable' || error.code === 'transaction-aborted')) return this.#current;
+      throw error;
+    }
   }
 
   #reload(): Promise<Derived> {
@@ -110,7 +134,7 @@ export class LiveCatalog {
   async relation(oid: number): Promise<RelationEntry | undefined> {
     const asked = this.#now();
     let derived = await this.#derived();
-    if (!derived.snapshot.relations.has(oid) && derived.snapshot.loadedAt <= asked) derived = await this.#reload();
+    if (!derived.snapshot.relations.has(oid) && derived.snapshot.loadedAt <= asked) derived = await this.#reloadOrKeep();
     return derived.snapshot.relations.get(oid);
   }
 

@@ -1,34 +1,17 @@
 /**
- * The live guards of the proxy (docs/guards.md, "Hook points"): one live catalog per upstream
- * database, read on Parapet's own connection and shared by that database's sessions, and for each
- * session its `SessionGuards` — the guard resolving names through the session's real search path,
- * the masking side doors, and the result guards its relay feeds every reply through.
+ * The live guards of the proxy in front of a real upstream (the shared part: catalog-guards.ts): one
+ * live catalog per upstream database, read on Parapet's own connection; and how a session's guard
+ * decides alongside the policy's guard.
  */
-import { randomBytes } from 'node:crypto';
-import { LiveCatalog, catalogConnection, createSessionGuards, type SessionGuards } from '../catalog/index.js';
+import { LiveCatalog, catalogConnection } from '../catalog/index.js';
 import { strictest } from '../policy/combine.js';
 import type { Policy } from '../policy/policy.js';
-import type { Actor, Decision } from '../policy/types.js';
+import type { Decision } from '../policy/types.js';
 import type { UpstreamConnection } from '../upstream/connect.js';
-import { simpleQuery } from '../upstream/simple-query.js';
-import type { SessionRunner } from '../impact/estimate.js';
+import { catalogGuards, type LiveGuardsPort, type LiveSessionGuards } from './catalog-guards.js';
 import type { GuardPort, UpstreamLink } from './ports.js';
 
-/** What a session asks for at connect; undefined: the session runs without live guards. */
-export interface LiveGuardsPort {
-  /** `runner`: Parapet's own SQL on this session between the client's messages (impact estimates). */
-  forSession(actor: Actor, database: string, link: UpstreamLink, runner?: SessionRunner): Promise<LiveSessionGuards | undefined>;
-  close(): void;
-}
-
-/** A session's guards, with the ids of the policy's max-affected-rows rules they size writes for. */
-export type LiveSessionGuards = SessionGuards & {
-  readonly sized: ReadonlySet<string>;
-  /** Whether the policy these guards were built from is still the one in force (no reload since). */
-  current(): boolean;
-  /** The session ended: the catalog's connection closes once no session of its database is left. */
-  release(): void;
-};
+export type { LiveGuardsPort, LiveSessionGuards } from './catalog-guards.js';
 
 export interface LiveGuardsOptions {
   /** The policy in force (read at each session's connect). */
@@ -40,60 +23,13 @@ export interface LiveGuardsOptions {
   maskKey?: Buffer;
 }
 
+/** The live guards in front of a real upstream: each database's catalog reads on Parapet's own connection. */
 export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
-  interface Entry {
-    policy: Policy;
-    catalog: LiveCatalog;
-    sessions: number;
-  }
-  const catalogs = new Map<string, Entry>();
-  const maskKey = options.maskKey ?? randomBytes(32);
-  const catalogFor = (database: string, policy: Policy): Entry => {
-    const known = catalogs.get(database);
-    // A reloaded policy brings new tags: new sessions get a catalog built with them (the old one
-    // closes when its last session ends).
-    if (known && known.policy === policy) return known;
-    const entry = { policy, catalog: new LiveCatalog({ db: catalogConnection({ open: () => options.open(database) }), policy }), sessions: 0 };
-    catalogs.set(database, entry);
-    return entry;
-  };
-  const release = (database: string, entry: Entry): void => {
-    if (--entry.sessions > 0) return;
-    entry.catalog.db.close();
-    if (catalogs.get(database) === entry) catalogs.delete(database);
-  };
-  return {
-    async forSession(actor, database, link, runner) {
-      const policy = options.policy();
-      const [row] = await simpleQuery(asConnection(link), "SELECT current_setting('search_path'), current_user", { timeoutMs: 10_000 });
-      const entry = catalogFor(database, policy);
-      const guards = createSessionGuards({
-        policy,
-        actor,
-        ...(options.environment ? { environment: options.environment } : {}),
-        catalog: entry.catalog,
-        searchPath: row?.[0] ?? '"$user", public',
-        role: row?.[1] ?? '',
-        maskKey,
-        ...(runner ? { session: { runner } } : {}),
-      });
-      entry.sessions++;
-      let released = false;
-      return Object.assign(guards, {
-        sized: sizedRules(policy),
-        current: () => options.policy() === policy,
-        release() {
-          if (released) return;
-          released = true;
-          release(database, entry);
-        },
-      });
-    },
-    close() {
-      for (const { catalog } of catalogs.values()) catalog.db.close();
-      catalogs.clear();
-    },
-  };
+  const { open, ...shared } = options;
+  return catalogGuards({
+    ...shared,
+    catalog: (database, policy) => new LiveCatalog({ db: catalogConnection({ open: () => open(database) }), policy }),
+  });
 }
 
 /**

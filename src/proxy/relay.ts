@@ -37,6 +37,13 @@ import type { SessionAudit } from './session-audit.js';
 import { PINNED_SETTINGS, READ_ONLY_SETTINGS } from './startup-parameters.js';
 import { simpleQueryResult, type SimpleQueryResult } from '../upstream/simple-query.js';
 import { asConnection } from './live-guards.js';
+import type { BorrowedSession, SessionLender } from '../catalog/lent-queries.js';
+
+/** See `RelayOptions.prepare`. */
+export type SessionPrepare = (lender: SessionLender) => Promise<void> | undefined;
+
+/** Messages of the extended protocol that open a Sync segment when none is open. */
+const SEGMENT_MESSAGES = new Set(['Parse', 'Bind', 'Describe', 'Execute', 'Close']);
 
 export interface RelayOptions {
   client: Socket;
@@ -60,6 +67,12 @@ export interface RelayOptions {
   onEnd(reason: string): void;
   /** The session's live guards: every reply passes through their result guards (docs/guards.md, hook points 3–6). */
   guards?: SessionGuards;
+  /**
+   * Called before a simple Query, a FunctionCall and the first message of a Sync segment, before it
+   * is decided: a chance to read the catalog on the session itself (the embedded default, whose
+   * catalog has no session of its own). A promise holds the message until it settles.
+   */
+  prepare?: SessionPrepare;
 }
 
 /** Lifecycle hooks (idle timeout, statement watchdog, graceful shutdown: src/proxy/lifecycle.ts). */
@@ -104,6 +117,9 @@ export class Relay {
   /** A simple Query is being decided: Parapet may run its own query on the session (impact estimate). */
   #lendable = false;
   #idleWaiters: (() => void)[] = [];
+  /** Extended-protocol messages were sent since the last Sync. */
+  #inSegment = false;
+  readonly #lender: SessionLender = { lend: (work) => this.#borrow(work) };
   readonly #upstreamListener = (chunk: Buffer): void => this.#onUpstreamData(chunk);
   /** Set before `start()` by whoever runs the session's lifecycle. */
   observer: RelayObserver | undefined;
@@ -153,13 +169,18 @@ export class Relay {
    */
   async run(sql: string): Promise<SimpleQueryResult> {
     if (!this.#lendable) throw new Error('parapet plans on the session only while deciding a simple query');
+    return this.#borrow(() => simpleQueryResult(asConnection(this.#o.upstream), sql, { timeoutMs: 10_000 }));
+  }
+
+  /** The session for Parapet's own exchange, once every earlier reply is in; the upstream listener is detached meanwhile. */
+  async #borrow<T>(work: (session: BorrowedSession) => Promise<T>): Promise<T> {
     this.#release?.();
     while (this.#tracker.pending > 0 || this.#upstreamWaiting || this.#swallowing) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#ended) throw new Error('the session ended');
     const socket = this.#o.upstream.socket;
     socket.removeListener('data', this.#upstreamListener);
     try {
-      return await simpleQueryResult(asConnection(this.#o.upstream), sql, { timeoutMs: 10_000 });
+      return await work({ socket, reader: this.#o.upstream.reader, status: this.#status });
     } finally {
       socket.on('data', this.#upstreamListener);
       socket.resume();
@@ -262,6 +283,14 @@ export class Relay {
       throw new ProtocolError('unexpected-message', `unexpected message type ${message.type} during COPY from stdin`);
     }
     if (this.#discarding && message.type !== 'Sync' && message.type !== 'Terminate' && message.type !== 'Flush') return undefined;
+    const opens = message.type === 'Query' || message.type === 'FunctionCall' || (!this.#inSegment && SEGMENT_MESSAGES.has(message.type));
+    if (SEGMENT_MESSAGES.has(message.type)) this.#inSegment = true;
+    else if (message.type === 'Sync') this.#inSegment = false;
+    const prepared = opens ? this.#o.prepare?.(this.#lender) : undefined;
+    return prepared ? prepared.then(() => (this.#ended ? undefined : this.#dispatch(frame, message))) : this.#dispatch(frame, message);
+  }
+
+  #dispatch(frame: Frame, message: FrontendMessage): Promise<void> | undefined {
     switch (message.type) {
       case 'Query':
         return this.#query(frame, message.sql);
