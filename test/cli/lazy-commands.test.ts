@@ -1,7 +1,8 @@
 /**
- * `parapet serve` (and every command but `mcp`) runs without loading the MCP SDK: it is only loaded by
- * the `mcp` command's action. A resolve hook makes the SDK unloadable in a child process, so any
- * import of it, static or dynamic, fails that process.
+ * `parapet serve` loads neither the MCP SDK (only the `mcp` command's action loads it) nor
+ * node-postgres (only the PostgreSQL audit store does): each costs the proxy several MiB of RSS. A
+ * resolve hook makes them unloadable in a child process, so any import of them, static or dynamic,
+ * fails that process.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../faults/child-proxy.js';
 
-const BLOCKED = 'the MCP SDK was loaded';
-const hooks = `export async function resolve(specifier, context, next) { if (specifier.startsWith('@modelcontextprotocol/')) throw new Error(${JSON.stringify(BLOCKED)}); return next(specifier, context); }`;
+const BLOCKED = 'a blocked package was loaded';
+const hooks = `export async function resolve(specifier, context, next) { if (specifier.startsWith('@modelcontextprotocol/') || specifier === 'pg') throw new Error(${JSON.stringify(BLOCKED)}); return next(specifier, context); }`;
 const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
 
 function parapet(...args: string[]): { status: number | null; stderr: string } {
@@ -19,7 +20,7 @@ function parapet(...args: string[]): { status: number | null; stderr: string } {
   return { status: run.status, stderr: run.stderr };
 }
 
-test('serve loads every module it needs without the MCP SDK', () => {
+test('serve loads every module it needs without the MCP SDK or node-postgres', () => {
   const run = parapet('serve', '--config', join(repoRoot, 'no-such-parapet.yaml'));
   assert.ok(!run.stderr.includes(BLOCKED), run.stderr);
   assert.equal(run.status, 2, run.stderr); // the missing configuration file, reported after every import ran
