@@ -5,7 +5,8 @@
 import type { BenchSection } from '../section.js';
 import { analysisSection } from './analysis.js';
 import { auditSection } from './audit.js';
+import { connectionsSection } from './connections.js';
 import { decideSection } from './decide.js';
 import { maskingSection } from './masking.js';
 
-export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, auditSection];
+export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, auditSection, connectionsSection];
