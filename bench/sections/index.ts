@@ -5,8 +5,9 @@
 import type { BenchSection } from '../section.js';
 import { analysisSection } from './analysis.js';
 import { auditSection } from './audit.js';
+import { auditPathSection } from './audit-path.js';
 import { decideSection } from './decide.js';
 import { embeddedSection } from './embedded.js';
 import { maskingSection } from './masking.js';
 
-export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, auditSection, embeddedSection];
+export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, auditSection, auditPathSection, embeddedSection];

@@ -44,7 +44,7 @@ export function formatRecord(r: AuditRecord): string {
         .join('  ') + tags(r.tags);
     case 'outcome': {
       const result = r.error ? `ERROR ${r.error.sqlstate} ${oneLine(r.error.message, 120)}` : (r.commandTag ?? 'done');
-      return `${head}  outcome  session=${r.session}  of #${r.decision}  ${result}${r.rows !== undefined ? `  rows=${r.rows}` : ''}  ${r.durationMs.toFixed(1)}ms`;
+      return `${head}  outcome  session=${r.session}  of #${r.decision}  ${result}${r.rows !== undefined ? `  rows=${r.rows}` : ''}  ${r.durationMs.toFixed(1)}ms${r.end ? `  ${r.end}` : ''}`;
     }
     case 'session': {
       const who = r.event === 'auth-failure' ? `user=${r.user ?? '-'}` : actor(r.actor);

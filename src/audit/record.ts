@@ -1,6 +1,7 @@
 /**
  * What an audit record holds. Every record is appended once and never updated: an outcome is a
- * record of its own that points at its decision, and a transaction end is a record of its own too.
+ * record of its own that points at its decision; a transaction end is carried by the outcome of the
+ * statement that ended it, or is a record of its own when it was seen later.
  *
  * A caller hands the trail an `AuditInput` (one of the bodies below, `time` and `instance` optional);
  * the store seals it into an `AuditRecord` by adding `seq`, `prev` and `hash` (see `chain.ts`).
@@ -104,11 +105,17 @@ export interface OutcomeBody extends BodyBase {
   /** Set when the statement failed upstream. */
   error?: { sqlstate: string; message: string };
   durationMs: number;
+  /**
+   * The ReadyForQuery that came with the answer ended the transaction: the same fact a
+   * `transaction` record states, folded into the statement's outcome.
+   */
+  end?: 'commit' | 'rollback';
 }
 
 /**
- * The upstream left a transaction: ReadyForQuery with status `I` after statements ran. Lineage
- * waits for this before it counts writes as committed (see `transactionEnd` in ./transaction.ts).
+ * The upstream left a transaction: ReadyForQuery with status `I` after statements ran, when it did
+ * not arrive with the last statement's outcome (which then carries `end`). Lineage waits for either
+ * before it counts writes as committed (see `transactionEnd` in ./transaction.ts).
  */
 export interface TransactionBody extends BodyBase {
   kind: 'transaction';

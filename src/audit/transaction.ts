@@ -1,7 +1,7 @@
 /**
  * When a ReadyForQuery ends a transaction. Lineage counts a write only once its transaction
- * committed, so the proxy records `{ kind: 'transaction', session, end }` whenever this returns an
- * answer. The proxy calls it at every ReadyForQuery with what it saw since the previous one.
+ * committed, so the proxy records the end whenever this returns an answer: as `end` on the outcome
+ * of the segment's last statement, or as `{ kind: 'transaction', session, end }`. The proxy calls it at every ReadyForQuery with what it saw since the previous one.
  */
 
 /** ReadyForQuery transaction status: idle, in a transaction block, in a failed block. */

@@ -3,6 +3,7 @@
  * rejected), the environment and the command-line flags. Precedence: flag > file > environment.
  */
 import { readLineageSection } from './lineage-config.js';
+import { readMaskingSection } from './masking-config.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ActorKind } from '../policy/types.js';
@@ -33,7 +34,7 @@ export interface LoadConfigOptions {
 
 export type ConfigResult = { ok: true; config: ParapetConfig } | { ok: false; issues: ConfigIssue[] };
 
-const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded', 'tls', 'metrics', 'lineage'] as const;
+const TOP_KEYS = ['listen', 'upstream', 'policy', 'secrets', 'audit', 'environment', 'limits', 'embedded', 'tls', 'metrics', 'lineage', 'masking'] as const;
 const UPSTREAM_KEYS = ['url', 'password', 'credentials', 'onRiskyRole', 'connectTimeout'] as const;
 const CREDENTIAL_KEYS = ['groups', 'kinds', 'actors', 'user', 'password'] as const;
 const AUDIT_KEYS = ['store', 'path', 'synchronous', 'redact', 'hmacKey', 'url', 'schema'] as const;
@@ -122,6 +123,9 @@ export function buildConfig(text: string | undefined, file: string | undefined, 
     const lineage = top.get('lineage');
     const lineageSettings = lineage?.present ? readLineageSection(lineage, base, secret) : undefined;
     if (lineageSettings) config.lineage = lineageSettings;
+    const masking = top.get('masking');
+    const maskingSettings = masking?.present ? readMaskingSection(masking, base, secret) : undefined;
+    if (maskingSettings) config.masking = maskingSettings;
   }
   const upstream = upstreamNode?.present ? readUpstream(upstreamNode, secret) : undefined;
 

@@ -122,6 +122,12 @@ export interface TlsConfig {
   clientCertificates?: ClientCertificateConfig;
 }
 
+/** Result masking settings that are the deployment's, not the policy's. */
+export interface MaskingConfig {
+  /** Key of the `hash` mask style (at least 32 bytes). */
+  hashKey: Buffer;
+}
+
 export interface ParapetConfig {
   /** File the config came from, when there was one. */
   file?: string;
@@ -144,4 +150,6 @@ export interface ParapetConfig {
   metrics?: MetricsConfig;
   /** OpenLineage events out (file or HTTP); absent: none are emitted. */
   lineage?: LineageSettings;
+  /** The `masking` section; absent: the `hash` style uses a random key per process. */
+  masking?: MaskingConfig;
 }

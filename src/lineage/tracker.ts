@@ -103,7 +103,7 @@ export class LineageTracker {
         return [];
       case 'outcome':
         this.outcome(record);
-        return [];
+        return record.end ? this.end(record.instance, record.session, record.end === 'commit' ? 'committed' : 'aborted', record) : [];
       case 'transaction':
         return this.end(record.instance, record.session, record.end === 'commit' ? 'committed' : 'aborted', record);
       case 'session':

@@ -551,6 +551,8 @@ export class Relay {
       return;
     } finally {
       client.uncork();
+      // An outcome whose ReadyForQuery was not in this read is recorded now, without the end.
+      this.#o.audit.readEnded();
     }
     this.#watchClientDrain();
   }

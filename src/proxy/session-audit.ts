@@ -3,9 +3,15 @@
  * facts, so the relay only says what happened. Decision records are awaited (they must be durable
  * before anything is forwarded); outcome, transaction and session records are not, but a failure to
  * write them is logged.
+ *
+ * An outcome is held until the end of the upstream read it came in: when that read also carries the
+ * ReadyForQuery that ends the transaction (the usual case, and always in autocommit), the end goes
+ * into the outcome (`end: commit|rollback`) instead of a record of its own. A `transaction` record
+ * is written only when the status change arrives in a later read.
  */
 import { decisionInput } from '../audit/decision-input.js';
 import type { AuditInput } from '../audit/index.js';
+import type { OutcomeBody } from '../audit/record.js';
 import { transactionEnd, type Segment } from '../audit/transaction.js';
 import type { PgErrorFields } from '../protocol/pg-error.js';
 import type { Actor, Decision, SessionContext } from '../policy/types.js';
@@ -19,7 +25,12 @@ export interface SessionFacts {
   database?: string;
 }
 
+type OutcomeInput = Omit<OutcomeBody, 'time' | 'instance'>;
+
 export class SessionAudit {
+  /** The outcome waiting for the end of its read (see above). */
+  #held: OutcomeInput | undefined;
+
   constructor(
     private readonly audit: AuditPort,
     private readonly facts: SessionFacts,
@@ -61,25 +72,37 @@ export class SessionAudit {
   }
 
   outcome(decision: number, result: { commandTag?: string; error?: PgErrorFields; started: number }): void {
-    const rows = rowsOf(result.commandTag);
-    this.#fireAndLog({
-      kind: 'outcome',
-      session: this.facts.session,
-      decision,
-      ...(result.commandTag !== undefined ? { commandTag: result.commandTag } : {}),
-      ...(rows !== undefined ? { rows } : {}),
-      ...(result.error ? { error: { sqlstate: result.error.code, message: result.error.message } } : {}),
-      durationMs: Math.max(0, performance.now() - result.started),
-    });
+    this.readEnded();
+    // Assignment, not spreads: this runs for every statement.
+    const input: OutcomeInput = { kind: 'outcome', session: this.facts.session, decision, durationMs: Math.max(0, performance.now() - result.started) };
+    if (result.commandTag !== undefined) {
+      input.commandTag = result.commandTag;
+      const rows = rowsOf(result.commandTag);
+      if (rows !== undefined) input.rows = rows;
+    }
+    if (result.error) input.error = { sqlstate: result.error.code, message: result.error.message };
+    this.#held = input;
   }
 
   /** Called at every ReadyForQuery with what ran since the previous one. */
   segmentEnded(segment: Segment): void {
     const end = transactionEnd(segment);
-    if (end) this.#fireAndLog({ kind: 'transaction', session: this.facts.session, end });
+    const held = this.#held;
+    if (held && end) held.end = end;
+    if (held) this.readEnded();
+    else if (end) this.#fireAndLog({ kind: 'transaction', session: this.facts.session, end });
+  }
+
+  /** The relay handled every frame of an upstream read: a held outcome is recorded as it is. */
+  readEnded(): void {
+    const held = this.#held;
+    if (!held) return;
+    this.#held = undefined;
+    this.#fireAndLog(held);
   }
 
   sessionEvent(event: 'connect' | 'auth-failure' | 'disconnect', details: { actor?: Actor; user?: string; reason?: string } = {}): Promise<unknown> {
+    this.readEnded();
     const input: AuditInput = {
       kind: 'session',
       event,

@@ -119,8 +119,12 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       if (config.upstream.password !== undefined) target.password = config.upstream.password;
       await checkRoles(target, config, log);
       upstream = directProvider({ target, credentials: config.upstream.credentials, connectTimeoutMs: config.upstream.connectTimeoutMs });
+      if (!config.masking) {
+        log.warn('WARNING: no `masking.hashKey` or `masking.hashKeyFile` is set: the `hash` mask style uses a random key for this process, so its hashes change at every restart and differ between instances');
+      }
       guards = liveGuards({
         policy: () => currentPolicy,
+        ...(config.masking ? { maskKey: config.masking.hashKey } : {}),
         ...(config.environment ? { environment: config.environment } : {}),
         open: (db) => connectUpstream(catalogLogin(target, db, config.upstream!.connectTimeoutMs)),
       });

@@ -7,7 +7,7 @@
 import { as, booleanOption, defElemText, defElems, list, relationOf, stringValue } from '../sql/ast.js';
 import { parseSql } from '../sql/parser.js';
 import type { RelationName } from '../sql/types.js';
-import type { FieldMasker } from './mask-values.js';
+import { maskValue, type FieldMasker } from './mask-values.js';
 
 export interface CopyShape {
   format: 'text' | 'csv' | 'binary';
@@ -62,7 +62,7 @@ export function maskCopyRow(row: Buffer, shape: CopyShape, maskers: readonly (Fi
   const out = fields.map((field, i) => {
     const masker = maskers[i];
     if (!masker || field.value === null) return field.raw;
-    const masked = masker(Buffer.from(field.value, 'utf8'));
+    const masked = maskValue(masker, Buffer.from(field.value, 'utf8'));
     if (masked === null) return shape.nullString;
     const value = masked.toString('utf8');
     return shape.format === 'csv' ? quoteCsv(value, shape) : escapeText(value, shape.delimiter);

@@ -7,7 +7,8 @@ export { SessionResults, type SessionResultsOptions, type ResultOutput, type Jud
 export { ResultFilter, RESULT_LIMIT_SQLSTATE, type FilterSettings, type RowCounter, type BulkCounter } from './result-filter.js';
 export { maskingFor, withStatementMasks, type MaskingPolicy, type NoOriginAction } from './masking-policy.js';
 export { maskingSideDoor, MASKING_RULE, type SideDoor, type SideDoorContext } from './side-doors.js';
-export { fieldMasker, keyedHash, partial, PLACEHOLDER, type MaskRule } from './mask-values.js';
+export { fieldMasker, maskValue, partial, PLACEHOLDER, type FieldMasker, type MaskRule } from './mask-values.js';
+export { MaskHasher, HASH_LABEL } from './mask-hash.js';
 export { planFields, type BulkReadLimit, type RowPlan, type StatementFeeds } from './row-plan.js';
 export { feedsOriginless, copiesMasked } from './origin-feed.js';
 export { scrubFields } from './error-scrub.js';

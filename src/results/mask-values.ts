@@ -3,15 +3,19 @@
  *   - `redact`: a fixed placeholder, `****`;
  *   - `partial`: the placeholder followed by the last `keep` characters (`****1234`) — never more
  *     than half of the value, so a short value is not given away whole;
- *   - `hash`: a keyed hash (HMAC-SHA-256 with the deployment's key, first 16 bytes, hex), equal for
- *     equal values so joins and counts still work, useless without the key;
+ *   - `hash`: a keyed hash (mask-hash.ts: BLAKE2s keyed from the deployment's key, 32 hex
+ *     characters), equal for equal values so joins and counts still work, useless without the key;
  *   - `null`: SQL NULL.
  * Only text-like columns (text, varchar, char, name, and JSON as a JSON string) can carry a
  * placeholder; every other type — and every value sent in binary — becomes NULL, so a client never
  * receives text it cannot parse as the column's type.
+ *
+ * A masker writes straight into the caller's output (row-rewrite.ts) and never more than its
+ * `maxBytes`, so a row's room is known before any of it is written.
  */
-import { createHmac } from 'node:crypto';
 import type { MaskStyle } from '../policy/types.js';
+import type { MaskHasher } from './mask-hash.js';
+import { HASH_HEX_LENGTH } from './mask-hash.js';
 
 export interface MaskRule {
   style: MaskStyle;
@@ -20,6 +24,8 @@ export interface MaskRule {
 }
 
 export const PLACEHOLDER = '****';
+/** What `write` returns for SQL NULL (the wire's length word for NULL). */
+export const NULL_VALUE = -1;
 
 /** Type OIDs whose text form is free text. */
 const TEXT_TYPES = new Set([25, 1043, 1042, 19, 18]);
@@ -28,31 +34,75 @@ const JSON_TYPES = new Set([114, 3802]);
 
 /** What a field's values become, decided once per field. */
 export interface FieldMasker {
-  (value: Buffer): Buffer | null;
+  /** The most bytes `write` puts out for one value. */
+  readonly maxBytes: number;
+  /** Writes the masked form of `value[start, end)` at `out[at]`; returns its length, or `NULL_VALUE`. */
+  write(value: Buffer, start: number, end: number, out: Buffer, at: number): number;
   /** Set when every value becomes the same (redact, null): callers may skip reading the value. */
   readonly constant?: Buffer | null;
 }
 
-function constantMasker(value: Buffer | null): FieldMasker {
-  return Object.assign(() => value, { constant: value });
+const NULL_MASKER: FieldMasker = { maxBytes: 0, write: () => NULL_VALUE, constant: null };
+
+function constantMasker(value: Buffer): FieldMasker {
+  return {
+    maxBytes: value.length,
+    write: (_value, _start, _end, out, at) => {
+      out.set(value, at);
+      return value.length;
+    },
+    constant: value,
+  };
 }
 
+const PLACEHOLDER_BYTES = Buffer.from(PLACEHOLDER);
+const QUOTE = 0x22;
+/** The longest form of one character in JSON text: `\uXXXX`. */
+const MAX_JSON_CHAR = 6;
+
 /** A masker for a field of type `typeOid` sent in `format` (0 text, 1 binary). */
-export function fieldMasker(rule: MaskRule, typeOid: number, format: number, key: Buffer): FieldMasker {
+export function fieldMasker(rule: MaskRule, typeOid: number, format: number, hasher: MaskHasher): FieldMasker {
   const text = TEXT_TYPES.has(typeOid);
   const json = JSON_TYPES.has(typeOid);
-  if (rule.style === 'null' || format !== 0 || (!text && !json)) return constantMasker(null);
-  const wrap = json ? (s: string) => Buffer.from(JSON.stringify(s), 'utf8') : (s: string) => Buffer.from(s, 'utf8');
+  if (rule.style === 'null' || format !== 0 || (!text && !json)) return NULL_MASKER;
   switch (rule.style) {
     case 'redact':
-      return constantMasker(wrap(PLACEHOLDER));
+      return constantMasker(Buffer.from(json ? JSON.stringify(PLACEHOLDER) : PLACEHOLDER, 'utf8'));
     case 'partial': {
       const keep = Math.max(0, rule.keep ?? 0);
-      return json ? (value) => wrap(partial(jsonText(value), keep)) : (value) => partialBytes(value, keep);
+      if (!json) return { maxBytes: PLACEHOLDER_BYTES.length + 4 * keep, write: (value, start, end, out, at) => partialBytes(value, start, end, keep, out, at) };
+      return {
+        maxBytes: 2 + PLACEHOLDER_BYTES.length + MAX_JSON_CHAR * keep,
+        write: (value, start, end, out, at) => out.write(JSON.stringify(partial(jsonText(value, start, end), keep)), at, 'utf8'),
+      };
     }
     case 'hash':
-      return (value) => wrap(keyedHash(value, key));
+      if (!json) {
+        return {
+          maxBytes: HASH_HEX_LENGTH,
+          write: (value, start, end, out, at) => {
+            hasher.writeHex(value, start, end, out, at);
+            return HASH_HEX_LENGTH;
+          },
+        };
+      }
+      return {
+        maxBytes: HASH_HEX_LENGTH + 2,
+        write: (value, start, end, out, at) => {
+          out[at] = QUOTE;
+          hasher.writeHex(value, start, end, out, at + 1);
+          out[at + 1 + HASH_HEX_LENGTH] = QUOTE;
+          return HASH_HEX_LENGTH + 2;
+        },
+      };
   }
+}
+
+/** One value masked into a buffer of its own (COPY rows, tests): the bytes, or null for SQL NULL. */
+export function maskValue(masker: FieldMasker, value: Buffer): Buffer | null {
+  const out = Buffer.allocUnsafe(masker.maxBytes);
+  const length = masker.write(value, 0, value.length, out, 0);
+  return length === NULL_VALUE ? null : out.subarray(0, length);
 }
 
 /** `****` and the last `keep` characters, at most half of the value's characters. */
@@ -62,31 +112,28 @@ export function partial(value: string, keep: number): string {
   return PLACEHOLDER + (shown > 0 ? chars.slice(chars.length - shown).join('') : '');
 }
 
-const PLACEHOLDER_BYTES = Buffer.from(PLACEHOLDER);
-
 /** `partial` on UTF-8 bytes without decoding: characters are the bytes that are not continuation bytes. */
-function partialBytes(value: Buffer, keep: number): Buffer {
+function partialBytes(value: Buffer, start: number, end: number, keep: number, out: Buffer, at: number): number {
   let characters = 0;
-  for (let i = 0; i < value.length; i++) if ((value[i]! & 0xc0) !== 0x80) characters++;
-  let shown = Math.min(keep, Math.floor(characters / 2));
-  let start = value.length;
-  while (shown > 0 && start > 0) {
-    start--;
-    if ((value[start]! & 0xc0) !== 0x80) shown--;
+  for (let i = start; i < end; i++) if ((value[i]! & 0xc0) !== 0x80) characters++;
+  let shown = Math.min(keep, characters >> 1);
+  let from = end;
+  while (shown > 0 && from > start) {
+    from--;
+    if ((value[from]! & 0xc0) !== 0x80) shown--;
   }
-  const out = Buffer.allocUnsafe(PLACEHOLDER_BYTES.length + value.length - start);
-  PLACEHOLDER_BYTES.copy(out, 0);
-  value.copy(out, PLACEHOLDER_BYTES.length, start);
-  return out;
-}
-
-export function keyedHash(value: Uint8Array, key: Buffer): string {
-  return createHmac('sha256', key).update(value).digest('hex').slice(0, 32);
+  out[at] = PLACEHOLDER_BYTES[0]!;
+  out[at + 1] = PLACEHOLDER_BYTES[1]!;
+  out[at + 2] = PLACEHOLDER_BYTES[2]!;
+  out[at + 3] = PLACEHOLDER_BYTES[3]!;
+  let to = at + PLACEHOLDER_BYTES.length;
+  for (let i = from; i < end; i++) out[to++] = value[i]!;
+  return to - at;
 }
 
 /** A JSON value's text for `partial`: the string itself for a JSON string, else the JSON text. */
-function jsonText(value: Buffer): string {
-  const text = value.toString('utf8');
+function jsonText(value: Buffer, start: number, end: number): string {
+  const text = value.toString('utf8', start, end);
   try {
     const parsed: unknown = JSON.parse(text);
     return typeof parsed === 'string' ? parsed : text;

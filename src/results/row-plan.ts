@@ -10,6 +10,7 @@ import type { LiveCatalog } from '../catalog/live-catalog.js';
 export type ResultCatalog = Pick<LiveCatalog, 'columnSources' | 'resolve' | 'snapshot'>;
 import type { MaskStyle } from '../policy/types.js';
 import { fieldMasker, type FieldMasker, type MaskRule } from './mask-values.js';
+import type { MaskHasher } from './mask-hash.js';
 import { ruleFor, strictestRule, type MaskingPolicy } from './masking-policy.js';
 
 /** Reading more than `rows` rows of columns tagged `tags` in one message: refused, or masked from then on. */
@@ -52,11 +53,12 @@ export interface PlanContext {
   masking?: MaskingPolicy;
   bulk?: BulkReadLimit;
   feeds: StatementFeeds;
-  key: Buffer;
+  /** The deployment's keyed hash, for the `hash` style. */
+  hasher: MaskHasher;
 }
 
 export async function planFields(fields: readonly PlanField[], context: PlanContext): Promise<RowPlan> {
-  const { masking, bulk, feeds, key } = context;
+  const { masking, bulk, feeds, hasher } = context;
   const plan: RowPlan = { maskers: [], bulkMaskers: [], masks: false, bulk: false };
   if (!masking && !bulk) return plan;
   const bulkRule: MaskRule = { style: bulk?.style ?? 'redact', ...(bulk?.keep !== undefined ? { keep: bulk.keep } : {}) };
@@ -68,13 +70,13 @@ export async function planFields(fields: readonly PlanField[], context: PlanCont
     const originless = sources.length === 0;
     let rule = masking && !originless ? ruleFor(masking, sources) : undefined;
     if (masking && originless && (feeds.masked || field.tableOid !== 0)) rule = strictestRule(masking);
-    const masker = rule ? fieldMasker(rule, field.typeOid, field.format, key) : undefined;
+    const masker = rule ? fieldMasker(rule, field.typeOid, field.format, hasher) : undefined;
     plan.maskers.push(masker);
     let watched = false;
     if (bulk && !masker) {
       watched = originless ? feeds.bulk || field.tableOid !== 0 : sources.some((s) => s.tags.includes('*') || s.tags.some((t) => bulk.tags.includes(t)));
     }
-    plan.bulkMaskers.push(watched ? fieldMasker(bulkRule, field.typeOid, field.format, key) : undefined);
+    plan.bulkMaskers.push(watched ? fieldMasker(bulkRule, field.typeOid, field.format, hasher) : undefined);
     plan.masks ||= masker !== undefined;
     plan.bulk ||= watched;
   }

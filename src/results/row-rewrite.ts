@@ -1,63 +1,84 @@
 /**
- * Rewrites one DataRow with some fields masked, straight from the payload: unmasked values are
- * copied as bytes, masked ones replaced, in one allocation. This runs for every row of a masked
- * result, so it avoids splitting the row into objects, and copies short values byte by byte (a
- * native copy costs more than the loop for the few bytes most fields hold).
+ * Rewrites one DataRow with some fields masked, straight from the payload in one pass: runs of
+ * unmasked fields are copied as bytes, masked ones written by their masker, into an append-only
+ * output block shared by the rows. This runs for every row of a masked result, so it allocates no
+ * buffer per row or value — only the view of the row that goes to the socket.
  */
 import { BackendCode } from '../protocol/codes.js';
 import { ProtocolError } from '../protocol/errors.js';
-import type { FieldMasker } from './mask-values.js';
+import { NULL_VALUE, type FieldMasker } from './mask-values.js';
 
-const NULL_FIELD = -1;
 /** Below this many bytes a JS loop beats Buffer#copy. */
 const SHORT = 48;
+const BLOCK_BYTES = 128 * 1024;
+
+/**
+ * Where rewritten rows are written. Append-only: a row handed out is never written over (the socket
+ * may still hold it); a full block is left to the rows that point into it and a new one started.
+ * Safe to share between sessions: rows are written synchronously, one at a time.
+ */
+export class OutputBlock {
+  #block: Buffer;
+  #used = 0;
+
+  constructor(readonly blockBytes = BLOCK_BYTES) {
+    this.#block = Buffer.allocUnsafe(blockBytes);
+  }
+
+  /** A buffer with `bytes` free from `at`; a row larger than half a block gets a buffer of its own. */
+  reserve(bytes: number): { buffer: Buffer; at: number } {
+    if (bytes > this.blockBytes >> 1) return { buffer: Buffer.allocUnsafe(bytes), at: 0 };
+    if (this.#used + bytes > this.blockBytes) {
+      this.#block = Buffer.allocUnsafe(this.blockBytes);
+      this.#used = 0;
+    }
+    return { buffer: this.#block, at: this.#used };
+  }
+
+  /** The bytes `[at, end)` of the reserved buffer are handed out. */
+  commit(buffer: Buffer, at: number, end: number): Buffer {
+    if (buffer === this.#block) this.#used = end;
+    return buffer.subarray(at, end);
+  }
+}
+
+/** The process's output block (see `OutputBlock`). */
+export const sharedOutput = new OutputBlock();
 
 /** The DataRow frame with `maskers[i]` applied to field i (a missing masker leaves the field as it is). */
-export function rewriteDataRow(payload: Buffer, maskers: readonly (FieldMasker | undefined)[]): Buffer {
+export function rewriteDataRow(payload: Buffer, maskers: readonly (FieldMasker | undefined)[], output: OutputBlock = sharedOutput): Buffer {
+  if (payload.length < 2) throw malformed();
   const count = (payload[0]! << 8) | payload[1]!;
-  const replaced: (Buffer | null | undefined)[] = new Array(count);
-  let size = 2;
+  let room = 5 + payload.length;
+  for (let i = 0; i < maskers.length && i < count; i++) room += maskers[i]?.maxBytes ?? 0;
+  const { buffer: out, at: first } = output.reserve(room);
+  out[first] = BackendCode.DataRow;
+  out[first + 5] = payload[0]!;
+  out[first + 6] = payload[1]!;
+  let at = first + 7;
   let offset = 2;
+  // Unmasked fields are copied in runs: [run, offset) of the payload is still to be copied.
+  let run = offset;
   for (let i = 0; i < count; i++) {
     if (offset + 4 > payload.length) throw malformed();
     const length = int32(payload, offset);
     const start = offset + 4;
-    const end = length === NULL_FIELD ? start : start + length;
-    if (length < NULL_FIELD || end > payload.length) throw malformed();
+    const end = length === NULL_VALUE ? start : start + length;
+    if (length < NULL_VALUE || end > payload.length) throw malformed();
     const masker = maskers[i];
-    if (masker !== undefined && length !== NULL_FIELD) {
-      const value = masker.constant !== undefined ? masker.constant : masker(payload.subarray(start, end));
-      replaced[i] = value;
-      size += 4 + (value === null ? 0 : value.length);
-    } else size += 4 + (end - start);
-    offset = end;
-  }
-  if (offset !== payload.length) throw malformed();
-
-  const out = Buffer.allocUnsafe(5 + size);
-  out[0] = BackendCode.DataRow;
-  writeInt32(out, 1, 4 + size);
-  out[5] = count >> 8;
-  out[6] = count & 0xff;
-  let at = 7;
-  offset = 2;
-  for (let i = 0; i < count; i++) {
-    const length = int32(payload, offset);
-    const start = offset + 4;
-    const end = length === NULL_FIELD ? start : start + length;
-    const value = replaced[i];
-    if (value === undefined) {
-      at = copyBytes(payload, start - 4, end, out, at);
-    } else if (value === null) {
-      writeInt32(out, at, NULL_FIELD);
-      at += 4;
-    } else {
-      writeInt32(out, at, value.length);
-      at = copyBytes(value, 0, value.length, out, at + 4);
+    if (masker !== undefined && length !== NULL_VALUE) {
+      at = copyBytes(payload, run, offset, out, at);
+      const written = masker.write(payload, start, end, out, at + 4);
+      writeInt32(out, at, written);
+      at += 4 + (written === NULL_VALUE ? 0 : written);
+      run = end;
     }
     offset = end;
   }
-  return out;
+  if (offset !== payload.length) throw malformed();
+  at = copyBytes(payload, run, offset, out, at);
+  writeInt32(out, first + 1, at - first - 1);
+  return output.commit(out, first, at);
 }
 
 function int32(b: Buffer, at: number): number {

@@ -27,6 +27,7 @@ import { withStatementMasks, type MaskingPolicy } from './masking-policy.js';
 import { ResultFilter, type BulkCounter, type FilterSettings, type RowCounter } from './result-filter.js';
 import { planFields, type BulkReadLimit, type PlanField, type RowPlan, type StatementFeeds } from './row-plan.js';
 import { statementFeeds } from './statement-facts.js';
+import { MaskHasher } from './mask-hash.js';
 
 /** A statement as the door judged it. */
 export interface JudgedResult {
@@ -87,6 +88,7 @@ const OTHER: Tag = { type: 'other' };
 
 export class SessionResults {
   readonly #o: SessionResultsOptions;
+  readonly #hasher: MaskHasher;
   readonly #tracker = new ResponseTracker<Tag>();
   readonly #statements = new Map<string, { sql: string; fields?: FieldDescription[] }>();
   readonly #portals = new Map<string, PortalState>();
@@ -97,6 +99,7 @@ export class SessionResults {
 
   constructor(options: SessionResultsOptions) {
     this.#o = options;
+    this.#hasher = new MaskHasher(options.maskKey);
   }
 
   /** Whether this session's results need looking at at all (else the door may skip `push`). */
@@ -230,7 +233,7 @@ export class SessionResults {
     };
     if (this.#failedByParapet && !filter.failed) return finish([]);
     if (frame.code === BackendCode.RowDescription) {
-      return planFor(statement, fieldsOf(frame), this.#o).then((plan) => {
+      return this.#plan(statement, fieldsOf(frame)).then((plan) => {
         filter.plan = plan;
         return finish([frame.raw]);
       });
@@ -261,7 +264,7 @@ export class SessionResults {
     if (!tag.filter && !portal.plan && this.watching && frame.code === BackendCode.DataRow) {
       // Rows with no description: the client never described the portal or its statement. Without
       // origins nothing can be told apart, so every field counts as origin-less.
-      portal.plan = planFor(portal.statement, unknownFields(frame), this.#o, { masked: true, bulk: true });
+      portal.plan = this.#plan(portal.statement, unknownFields(frame), { masked: true, bulk: true });
       return portal.plan.then(start);
     }
     return start(undefined);
@@ -292,11 +295,19 @@ export class SessionResults {
   #describePortal(portal: PortalState, fields: FieldDescription[], exact = false): void {
     const formatOf = (i: number) => (portal.formats.length === 0 ? 0 : portal.formats.length === 1 ? portal.formats[0]! : (portal.formats[i] ?? 0));
     portal.fields = exact ? fields : fields.map((f, i) => ({ ...f, format: formatOf(i) }));
-    if (this.watching) portal.plan = planFor(portal.statement, portal.fields, this.#o);
+    if (this.watching) portal.plan = this.#plan(portal.statement, portal.fields);
   }
 
   #copyPlan(statement: Prepared): Promise<RowPlan> {
-    return copyFields(statement, this.#o).then((fields) => planFor(statement, fields, this.#o));
+    return copyFields(statement, this.#o).then((fields) => this.#plan(statement, fields));
+  }
+
+  async #plan(statement: Prepared, fields: readonly PlanField[], feedsOverride?: StatementFeeds): Promise<RowPlan> {
+    const masking = statement.masking;
+    const o = this.#o;
+    if (!masking && !o.bulk) return { maskers: [], bulkMaskers: [], masks: false, bulk: false };
+    const feeds = feedsOverride ?? (await statement.feeds);
+    return planFields(fields, { catalog: o.catalog, ...(masking ? { masking } : {}), ...(o.bulk ? { bulk: o.bulk } : {}), feeds, hasher: this.#hasher });
   }
 
   #prepare(judged: JudgedResult): Prepared {
@@ -337,13 +348,6 @@ export class SessionResults {
       // Facts that cannot be had count as the worst case.
       .catch(() => ({ masked: true, bulk: true }));
   }
-}
-
-async function planFor(statement: Prepared, fields: readonly PlanField[], o: SessionResultsOptions, feedsOverride?: StatementFeeds): Promise<RowPlan> {
-  const masking = statement.masking;
-  if (!masking && !o.bulk) return { maskers: [], bulkMaskers: [], masks: false, bulk: false };
-  const feeds = feedsOverride ?? (await statement.feeds);
-  return planFields(fields, { catalog: o.catalog, ...(masking ? { masking } : {}), ...(o.bulk ? { bulk: o.bulk } : {}), feeds, key: o.maskKey });
 }
 
 /**

@@ -96,3 +96,15 @@ test('interleaved sessions are tracked apart', async () => {
   const done = feedAll(records);
   assert.deepEqual(done.map((t) => [t.session, t.status]), [['b', 'committed'], ['a', 'aborted']]);
 });
+
+test('an outcome that carries the transaction end commits the write without a transaction record', async () => {
+  const records: AuditRecord[] = [];
+  const s = new Session('s1', ETL, memorySink(records));
+  await s.run(INSERT_SUMMARY);
+  const outcome = records.at(-1)!;
+  assert.equal(outcome.kind, 'outcome');
+  const tracker = new LineageTracker();
+  const ended = records.flatMap((r) => tracker.feed(r.kind === 'outcome' ? { ...r, end: 'commit' } : r));
+  assert.deepEqual(ended.map((t) => [t.status, t.end, t.statements.length]), [['committed', outcome.seq, 1]]);
+  assert.equal(tracker.pending(), 0);
+});

@@ -9,12 +9,14 @@ import { decodeBackend, type BackendMessage } from '../../src/protocol/backend.j
 import * as be from '../../src/protocol/encode-backend.js';
 import type { Frame } from '../../src/protocol/frame-reader.js';
 import { ResultFilter, type FilterSettings } from '../../src/results/result-filter.js';
-import { fieldMasker, keyedHash, partial } from '../../src/results/mask-values.js';
+import { fieldMasker, maskValue, partial, type MaskRule } from '../../src/results/mask-values.js';
+import { MaskHasher } from '../../src/results/mask-hash.js';
 import { scrubFields } from '../../src/results/error-scrub.js';
 import { maskCopyRow, type CopyShape } from '../../src/results/copy-rows.js';
 import type { RowPlan } from '../../src/results/row-plan.js';
 
-const KEY = Buffer.from('test-key');
+const KEY = new MaskHasher(Buffer.from('test-key'));
+const masked = (rule: MaskRule, typeOid: number, format: number, value: string) => maskValue(fieldMasker(rule, typeOid, format, KEY), Buffer.from(value))?.toString() ?? null;
 const frame = (bytes: Buffer): Frame => ({ code: bytes[0]!, payload: bytes.subarray(5), raw: bytes });
 const decode = (bytes: Buffer): BackendMessage => decodeBackend(frame(bytes));
 const rows = (n: number, from = 1) => Array.from({ length: n }, (_, i) => be.dataRow([String(from + i), `user${from + i}@example.com`]));
@@ -65,14 +67,14 @@ test('masking styles rewrite DataRow values; binary and non-text fields become N
   filter.plan = plan;
   assert.deepEqual(values(run(filter, [be.dataRow(['1', 'user1@example.com']), be.dataRow(['2', null])])), [['1', '****.com'], ['2', null]]);
 
-  assert.equal(fieldMasker({ style: 'redact' }, 1043, 0, KEY)(Buffer.from('secret'))!.toString(), '****');
-  assert.equal(fieldMasker({ style: 'null' }, 25, 0, KEY)(Buffer.from('secret')), null);
-  assert.equal(fieldMasker({ style: 'redact' }, 25, 1, KEY)(Buffer.from('secret')), null, 'binary');
-  assert.equal(fieldMasker({ style: 'redact' }, 23, 0, KEY)(Buffer.from('42')), null, 'int4');
-  assert.equal(fieldMasker({ style: 'redact' }, 3802, 0, KEY)(Buffer.from('{"a":1}'))!.toString(), '"****"', 'jsonb stays JSON');
-  const hashed = fieldMasker({ style: 'hash' }, 25, 0, KEY)(Buffer.from('a@b'))!.toString();
-  assert.equal(hashed, keyedHash(Buffer.from('a@b'), KEY));
-  assert.notEqual(hashed, keyedHash(Buffer.from('a@b'), Buffer.from('other-key')));
+  assert.equal(masked({ style: 'redact' }, 1043, 0, 'secret'), '****');
+  assert.equal(masked({ style: 'null' }, 25, 0, 'secret'), null);
+  assert.equal(masked({ style: 'redact' }, 25, 1, 'secret'), null, 'binary');
+  assert.equal(masked({ style: 'redact' }, 23, 0, '42'), null, 'int4');
+  assert.equal(masked({ style: 'redact' }, 3802, 0, '{"a":1}'), '"****"', 'jsonb stays JSON');
+  const hashed = masked({ style: 'hash' }, 25, 0, 'a@b')!;
+  assert.equal(hashed, KEY.hex(Buffer.from('a@b')));
+  assert.notEqual(hashed, new MaskHasher(Buffer.from('other-key')).hex(Buffer.from('a@b')));
   assert.equal(hashed.length, 32);
   // partial never shows more than half of a short value.
   assert.equal(partial('ab', 4), '****b');

@@ -32,6 +32,8 @@ export interface ProxyHarnessOptions {
   auditPath?: string;
   /** OpenLineage events out, as the config file's `lineage:` section gives them. */
   lineage?: ParapetConfig['lineage'];
+  /** The `masking:` section (the `hash` style's key). */
+  masking?: ParapetConfig['masking'];
 }
 
 export interface ProxyHarness {
@@ -73,6 +75,7 @@ export async function startProxy(options: ProxyHarnessOptions): Promise<ProxyHar
   }
   if (options.environment) config.environment = options.environment;
   if (options.lineage) config.lineage = options.lineage;
+  if (options.masking) config.masking = options.masking;
   const log = {
     info: (m: string) => logs.push(`info: ${m}`),
     warn: (m: string) => logs.push(`warn: ${m}`),

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG_FILE, DEFAULT_LIMITS, DEFAULT_LISTEN, UPSTREAM_URL_ENV, 
 import type { ProxyLog } from '../../proxy/ports.js';
 import { serveUntilStopped } from '../../proxy/signals.js';
 import { StartError, startProxy } from '../../proxy/start.js';
+import { tuneV8ForServe } from '../v8-tuning.js';
 
 export function register(program: Command): void {
   program
@@ -39,6 +40,8 @@ async function serve(flags: ConfigFlags): Promise<number> {
     process.stderr.write(`${loaded.issues.map(formatConfigIssue).join('\n')}\n`);
     return 2;
   }
+  // Not for the embedded database: PGlite is PostgreSQL compiled to WASM, and would run slower.
+  if (loaded.config.upstream !== undefined) tuneV8ForServe();
   let running;
   try {
     running = await startProxy({ config: loaded.config, log });
