@@ -19,7 +19,7 @@ import { exactRefusal, type MessageShape } from './exact-plan.js';
 import { runExact, type ExactRun, type LentConnection } from './exact-run.js';
 
 export interface ExactSupport {
-  /** The client message being decided: its shape, and its bytes (a simple Query). */
+  /** The client message being decided: its shape, and its bytes (a simple Query); the guard supplies the statement count when the door leaves it out. */
   message(): (MessageShape & { bytes?: Buffer }) | undefined;
   /** Runs `work` on the session's upstream connection once nothing else is in flight on it. */
   lend<T>(work: (conn: LentConnection) => Promise<T>): Promise<T>;
@@ -47,11 +47,13 @@ export interface SessionImpact extends ImpactPort {
 export function sessionImpact(options: SessionImpactOptions): SessionImpact {
   let pending: ExactRun | undefined;
   return {
-    async measure(statement, session) {
+    async measure(statement, session, text) {
       if (options.mode === 'estimate' || !options.exact) {
         return estimateWrite(statement, session, options, options.parameters?.());
       }
-      return measureExact(statement, session, options, options.exact, (run) => (pending = run));
+      // One message runs once: a second write needing a count in it cannot run it again.
+      if (pending) return { rows: 'unknown', mode: 'exact', error: 'the message already ran once for an exact count' };
+      return measureExact(statement, session, text?.statements, options, options.exact, (run) => (pending = run));
     },
     takePending() {
       const run = pending;
@@ -61,9 +63,17 @@ export function sessionImpact(options: SessionImpactOptions): SessionImpact {
   };
 }
 
-async function measureExact(statement: StatementAnalysis, session: SessionContext, options: SessionImpactOptions, exact: ExactSupport, leave: (run: ExactRun) => void): Promise<ImpactFigure> {
+async function measureExact(
+  statement: StatementAnalysis,
+  session: SessionContext,
+  statements: number | undefined,
+  options: SessionImpactOptions,
+  exact: ExactSupport,
+  leave: (run: ExactRun) => void,
+): Promise<ImpactFigure> {
   const unknown = (error: string): ImpactFigure => ({ rows: 'unknown', mode: 'exact', error });
-  const message = exact.message();
+  const sent = exact.message();
+  const message = sent && statements !== undefined ? { ...sent, statements } : sent;
   const snapshot = await options.catalog.snapshot();
   const foreign = statement.effects.flatMap((e) => {
     if (e.type !== 'write') return [];
@@ -81,7 +91,12 @@ async function measureExact(statement: StatementAnalysis, session: SessionContex
   const writes = statement.effects.filter((e) => e.type === 'write' && e.deferred === undefined);
   const countAll = planned.rows === 'unknown' || writes.length > 1 || writes.some((e) => e.type === 'write' && e.inCte);
   const status = session.transaction === 'in-transaction' ? 'T' : 'I';
-  const run = await exact.lend((conn) => runExact(conn, { message: message.bytes!, status, countAll, holdRows: options.holdRows ?? 10_000 }));
+  let run: ExactRun;
+  try {
+    run = await exact.lend((conn) => runExact(conn, { message: message.bytes!, status, countAll, holdRows: options.holdRows ?? 10_000 }));
+  } catch (error) {
+    return unknown(`the statement could not be run for its count: ${(error as Error).message}`);
+  }
   leave(run);
   if (run.failed) return unknown(`the statement failed (SQLSTATE ${run.failed.code})`);
   if (run.overflowed) return unknown('it returned more rows than parapet holds before the count is known');

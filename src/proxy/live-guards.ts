@@ -12,12 +12,13 @@ import type { Actor, Decision } from '../policy/types.js';
 import type { UpstreamConnection } from '../upstream/connect.js';
 import { simpleQuery } from '../upstream/simple-query.js';
 import type { SessionRunner } from '../impact/estimate.js';
+import type { ExactSupport } from '../impact/impact-port.js';
 import type { GuardPort, UpstreamLink } from './ports.js';
 
 /** What a session asks for at connect; undefined: the session runs without live guards. */
 export interface LiveGuardsPort {
-  /** `runner`: Parapet's own SQL on this session between the client's messages (impact estimates). */
-  forSession(actor: Actor, database: string, link: UpstreamLink, runner?: SessionRunner): Promise<LiveSessionGuards | undefined>;
+  /** `session`: Parapet's own SQL on this session between the client's messages (impact estimates), and exact counts. */
+  forSession(actor: Actor, database: string, link: UpstreamLink, session?: { runner: SessionRunner; exact?: ExactSupport }): Promise<LiveSessionGuards | undefined>;
   close(): void;
 }
 
@@ -63,7 +64,7 @@ export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
     if (catalogs.get(database) === entry) catalogs.delete(database);
   };
   return {
-    async forSession(actor, database, link, runner) {
+    async forSession(actor, database, link, session) {
       const policy = options.policy();
       const [row] = await simpleQuery(asConnection(link), "SELECT current_setting('search_path'), current_user", { timeoutMs: 10_000 });
       const entry = catalogFor(database, policy);
@@ -75,7 +76,7 @@ export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
         searchPath: row?.[0] ?? '"$user", public',
         role: row?.[1] ?? '',
         maskKey,
-        ...(runner ? { session: { runner } } : {}),
+        ...(session ? { session } : {}),
       });
       entry.sessions++;
       let released = false;

@@ -37,6 +37,7 @@ import type { SessionAudit } from './session-audit.js';
 import { PINNED_SETTINGS, READ_ONLY_SETTINGS } from './startup-parameters.js';
 import { simpleQueryResult, type SimpleQueryResult } from '../upstream/simple-query.js';
 import { asConnection } from './live-guards.js';
+import { LendRefused, settleExact, type LendingDoor, type SettledExact } from './exact-segment.js';
 
 export interface RelayOptions {
   client: Socket;
@@ -73,9 +74,12 @@ export interface RelayObserver {
 /** How long messages already forwarded wait, corked, behind a decision on the next one. */
 const HOLD_MS = 1;
 
+/** Extended-protocol messages: from the first of them to Sync the server is inside one segment. */
+const EXTENDED = new Set(['parse', 'bind', 'describe', 'execute', 'close']);
+
 const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = { I: 'idle', T: 'in-transaction', E: 'failed' };
 
-export class Relay {
+export class Relay implements LendingDoor {
   readonly #o: RelayOptions;
   readonly #tracker = new ResponseTracker<Tag>();
   readonly #portals = new Map<string, PortalInfo>();
@@ -101,8 +105,12 @@ export class Relay {
   #swallowing = false;
   /** An Execute whose result cap ends it with an error is in this Sync segment: more work behind it is refused. */
   #capFence = false;
-  /** A simple Query is being decided: Parapet may run its own query on the session (impact estimate). */
-  #lendable = false;
+  /** The simple Query being decided: Parapet may run its own SQL on the session (see `lend`). */
+  #deciding: { sql: string; bytes: Buffer } | undefined;
+  /** Extended-protocol messages went upstream since the last Sync: the server is inside their segment. */
+  #segmentOpen = false;
+  /** Parapet's own SQL is on the session (`lend`): a CancelRequest now goes upstream as well. */
+  #lent = false;
   #idleWaiters: (() => void)[] = [];
   readonly #upstreamListener = (chunk: Buffer): void => this.#onUpstreamData(chunk);
   /** Set before `start()` by whoever runs the session's lifecycle. */
@@ -142,28 +150,43 @@ export class Relay {
   /** A CancelRequest for this session: cancel a held statement here, else forward to the server. */
   cancel(): void {
     if (this.#held) this.#held.cancelled = true;
-    else void this.#o.upstream.cancel().catch((error: unknown) => this.#o.log.warn(`cancel: ${(error as Error).message}`));
+    if (!this.#held || this.#lent) void this.#o.upstream.cancel().catch((error: unknown) => this.#o.log.warn(`cancel: ${(error as Error).message}`));
+  }
+
+  /** The simple Query being decided, if any (exact counts run it on the session while it is decided). */
+  get deciding(): { sql: string; bytes: Buffer } | undefined {
+    return this.#deciding;
   }
 
   /**
-   * Parapet's own query on the client's session, between its messages (the impact estimate): only
-   * while a simple Query is being decided, once every earlier reply is in; the relay's upstream
-   * listener is detached meanwhile. Elsewhere (a Bind in the middle of a Sync segment) it is refused,
-   * and the figure is unknown.
+   * Lends the client's upstream session to Parapet's own work (an impact estimate, an exact run)
+   * while a simple Query is being decided and no extended-protocol segment is open: once every
+   * earlier reply is in (or at once, refused, with `wait: false`), with the relay's upstream listener
+   * detached meanwhile. Refusals are `LendRefused` and send nothing upstream.
    */
-  async run(sql: string): Promise<SimpleQueryResult> {
-    if (!this.#lendable) throw new Error('parapet plans on the session only while deciding a simple query');
+  async lend<T>(work: (link: UpstreamLink) => Promise<T>, options: { wait?: boolean } = {}): Promise<T> {
+    if (!this.#deciding) throw new LendRefused('not-deciding');
+    if (this.#segmentOpen) throw new LendRefused('segment-open');
     this.#release?.();
-    while (this.#tracker.pending > 0 || this.#upstreamWaiting || this.#swallowing) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    if (this.#ended) throw new Error('the session ended');
+    const busy = (): boolean => this.#tracker.pending > 0 || this.#upstreamWaiting || this.#swallowing;
+    if (busy() && options.wait === false) throw new LendRefused('busy');
+    while (busy() && !this.#ended) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    if (this.#ended) throw new LendRefused('ended');
     const socket = this.#o.upstream.socket;
     socket.removeListener('data', this.#upstreamListener);
+    this.#lent = true;
     try {
-      return await simpleQueryResult(asConnection(this.#o.upstream), sql, { timeoutMs: 10_000 });
+      return await work(this.#o.upstream);
     } finally {
+      this.#lent = false;
       socket.on('data', this.#upstreamListener);
       socket.resume();
     }
+  }
+
+  /** One query of Parapet's own on the session (`lend`): the impact estimate's EXPLAIN. */
+  run(sql: string): Promise<SimpleQueryResult> {
+    return this.lend((link) => simpleQueryResult(asConnection(link), sql, { timeoutMs: 10_000 }));
   }
 
   /** Ends the session from outside (client gone, server shutting down). */
@@ -321,6 +344,8 @@ export class Relay {
   }
 
   #forward(frame: Frame, unit?: Parameters<ResponseTracker<Tag>['push']>[0]): void {
+    if (unit && EXTENDED.has(unit.kind)) this.#segmentOpen = true;
+    else if (unit?.kind === 'sync') this.#segmentOpen = false;
     this.#expect(unit);
     this.#toUpstream(frame.raw);
   }
@@ -345,22 +370,28 @@ export class Relay {
 
   async #query(frame: Frame, sql: string): Promise<void> {
     const context = this.#context();
-    this.#lendable = true;
+    this.#deciding = { sql, bytes: frame.raw };
     let outcome: { judgement: Judgement; seqs: number[]; refusal?: PgErrorFields };
+    let settled: SettledExact | undefined;
     try {
       outcome = await this.#decide(context, () => this.#o.decider.judge(sql, context));
+      // An exact count ran the message already (src/proxy/exact-segment.ts): its reply replaces forwarding it.
+      const run = this.#o.guards?.impact?.takePending();
+      if (run) settled = await settleExact(run, outcome.refusal, this);
     } finally {
-      this.#lendable = false;
+      this.#deciding = undefined;
     }
-    if (outcome.refusal) {
-      this.#sendPoison(outcome.refusal, true);
+    if (outcome.refusal && !settled?.failed) {
+      this.#sendPoison(outcome.refusal, true, settled?.frames);
       return;
     }
     this.#o.guards?.results.query(outcome.judgement.statements);
-    this.#forward(frame, {
+    this.#expect({
       kind: 'query',
       tag: { type: 'query', statements: outcome.judgement.statements, seqs: outcome.seqs, index: 0, started: performance.now() },
     });
+    if (settled) this.#replay(settled.frames);
+    else this.#toUpstream(frame.raw);
   }
 
   async #bind(frame: Frame, bind: Bind): Promise<void> {
@@ -470,11 +501,21 @@ export class Relay {
     this.#discarding = true;
   }
 
-  /** Sends the message that fails upstream in place of a refused one; its error becomes `error`. */
-  #sendPoison(error: PgErrorFields, simple: boolean): void {
+  /**
+   * Sends the message that fails upstream in place of a refused one; its error becomes `error`.
+   * `failed`: the server's reply to a refused message that already failed there (a rolled-back exact run).
+   */
+  #sendPoison(error: PgErrorFields, simple: boolean, failed?: Frame[]): void {
     this.#o.guards?.results.poison(simple);
     this.#expect({ kind: 'poison', simple, error, tag: NONE });
-    this.#toUpstream(simple ? queryMessage(this.#poison) : parseMessage(this.#poison, this.#poison));
+    if (failed) this.#replay(failed);
+    else this.#toUpstream(simple ? queryMessage(this.#poison) : parseMessage(this.#poison, this.#poison));
+  }
+
+  /** Frames the server already sent on a lent session, handled now as if they had just arrived. */
+  #replay(frames: Frame[]): void {
+    this.#upstreamQueue.push(...frames);
+    this.#drainUpstream();
   }
 
   // ——— upstream → client ———
