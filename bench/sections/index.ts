@@ -6,6 +6,7 @@ import type { BenchSection } from '../section.js';
 import { analysisSection } from './analysis.js';
 import { auditSection } from './audit.js';
 import { decideSection } from './decide.js';
+import { impactProxySection } from './impact-proxy.js';
 import { maskingSection } from './masking.js';
 
-export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, auditSection];
+export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, auditSection, impactProxySection];

@@ -18,6 +18,7 @@ defaults: { agent: allow }
 actors:
   counter: { kind: agent }
   share: { kind: agent }
+  careful: { kind: agent }
 rules:
   - rule: max-affected-rows
     actors: [counter]
@@ -25,6 +26,9 @@ rules:
   - rule: max-affected-rows
     actors: [share]
     params: { rows: null, percent: 10, mode: exact }
+  - rule: max-affected-rows
+    actors: [careful]
+    params: { rows: 100, mode: exact, onUnknown: review }
 `;
 
 const reachable = await postgresReachable();
@@ -61,7 +65,7 @@ describe('exact affected-row counts through the proxy', { skip: !reachable && 'P
     await owner.end();
     admin = new pg.Client(upstream.adminUrl);
     await admin.connect();
-    proxy = await startProxy({ upstreamUrl: upstream.url, policyYaml: POLICY, secrets: { counter: 'counter-pw', share: 'share-pw' } });
+    proxy = await startProxy({ upstreamUrl: upstream.url, policyYaml: POLICY, secrets: { counter: 'counter-pw', share: 'share-pw', careful: 'careful-pw' } });
   });
 
   after(async () => {
@@ -71,7 +75,7 @@ describe('exact affected-row counts through the proxy', { skip: !reachable && 'P
     await upstream?.drop();
   });
 
-  async function connect(actor: 'counter' | 'share'): Promise<pg.Client> {
+  async function connect(actor: 'counter' | 'share' | 'careful'): Promise<pg.Client> {
     const client = new pg.Client(proxy.url(actor, `${actor}-pw`));
     await client.connect();
     clients.push(client);
@@ -166,6 +170,10 @@ describe('exact affected-row counts through the proxy', { skip: !reachable && 'P
     assert.equal((await admin.query('SELECT is_called FROM tickets')).rows[0].is_called, false);
     await assert.rejects(client.query("UPDATE items SET note = pg_advisory_lock(1)::text WHERE id = 900"), denied(/pg_advisory_lock/));
     assert.equal(await notes(''), 0);
+    // With `onUnknown: review` the statement waits for a person (refused until approvals exist), never runs as 0 rows.
+    const careful = await connect('careful');
+    await assert.rejects(careful.query("UPDATE items SET note = nextval('tickets')::text WHERE id = 900"), (e: pg.DatabaseError) => e.code === '42501' && /held for review/.test(e.detail ?? ''));
+    assert.equal((await admin.query('SELECT is_called FROM tickets')).rows[0].is_called, false);
   });
 
   test('a multi-statement query and the extended protocol are refused as a whole', async () => {
