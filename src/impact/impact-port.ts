@@ -32,7 +32,7 @@ export interface SessionImpactOptions {
   runner: SessionRunner;
   /** The figure the policy asks for (see `impactModeFor`). */
   mode: 'estimate' | 'exact';
-  /** Most rows a kept exact run may return to hold (RETURNING); defaults to the absolute limit or 10000. */
+  /** Most RETURNING rows an exact run holds until its count is known; defaults to 10000. */
   holdRows?: number;
   exact?: ExactSupport;
   /** Bound values of the message being decided (extended protocol), for planning `$n` statements. */

@@ -157,6 +157,12 @@ describe('exact affected-row counts through the proxy', { skip: !reachable && 'P
     // 3 parents and 60 children: 63 rows.
     assert.equal((await client.query('DELETE FROM parents WHERE id <= 3')).rowCount, 3);
     assert.equal((await admin.query('SELECT count(*)::int AS n FROM children')).rows[0].n, 140);
+    // Inside the client's transaction the savepoint's own changes are counted, not the transaction's.
+    await client.query('BEGIN');
+    assert.equal((await client.query('DELETE FROM parents WHERE id = 4')).rowCount, 1);
+    await assert.rejects(client.query('DELETE FROM parents WHERE id BETWEEN 5 AND 9'), denied(/105 rows/));
+    await client.query('ROLLBACK');
+    assert.equal((await admin.query('SELECT count(*)::int AS n FROM children')).rows[0].n, 140);
     // Each updated row writes a log row: 60 updates are 120 rows.
     await assert.rejects(client.query('UPDATE watched SET v = 1 WHERE id <= 60'), denied(/120 rows/));
     assert.equal((await admin.query('SELECT count(*)::int AS n FROM watch_log')).rows[0].n, 0);
