@@ -15,7 +15,7 @@ import type { Actor, ImpactFigure, SessionContext } from '../policy/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
 import type { LiveCatalog } from '../catalog/live-catalog.js';
 import { estimateWrite, type SessionRunner } from './estimate.js';
-import { exactRefusal, type MessageShape } from './exact-plan.js';
+import { exactRefusal, exactTargets, type MessageShape } from './exact-plan.js';
 import { runExact, type ExactRun, type LentConnection } from './exact-run.js';
 
 export interface ExactSupport {
@@ -74,22 +74,16 @@ async function measureExact(
   const unknown = (error: string): ImpactFigure => ({ rows: 'unknown', mode: 'exact', error });
   const sent = exact.message();
   const message = sent && statements !== undefined ? { ...sent, statements } : sent;
-  const snapshot = await options.catalog.snapshot();
-  const foreign = statement.effects.flatMap((e) => {
-    if (e.type !== 'write') return [];
-    const relation = [...snapshot.relations.values()].find((r) => r.name === e.relation.name && (e.relation.schema === undefined || r.schema === e.relation.schema));
-    return relation?.kind === 'foreign-table' ? [`${relation.schema}.${relation.name}`] : [];
-  });
-  const refusal = exactRefusal(statement, session, message, foreign);
+  const targets = exactTargets(statement, await options.catalog.snapshot());
+  const refusal = exactRefusal(statement, session, message, targets.foreign);
   if (refusal) return unknown(refusal);
   if (!message?.bytes) return unknown('the message to run is not available');
   if (exact.precheck && !(await exact.precheck(statement, session))) return unknown('not run: the statement is blocked whatever its size');
 
-  // The size estimate decides nothing here, but gives the table size for percentages and whether
-  // every changed row must be counted (hazards, writable CTEs).
-  const planned = await estimateWrite(statement, session, options);
-  const writes = statement.effects.filter((e) => e.type === 'write' && e.deferred === undefined);
-  const countAll = planned.rows === 'unknown' || writes.length > 1 || writes.some((e) => e.type === 'write' && e.inCte);
+  // The table size for percentages, and whether every changed row must be counted: from the
+  // catalog, or where it cannot tell, from the plan (its estimate decides nothing here).
+  const facts = targets.facts ?? (await plannedFacts(statement, session, options));
+  const { countAll, tableRows } = facts;
   const status = session.transaction === 'in-transaction' ? 'T' : 'I';
   let run: ExactRun;
   try {
@@ -101,7 +95,13 @@ async function measureExact(
   if (run.failed) return unknown(`the statement failed (SQLSTATE ${run.failed.code})`);
   if (run.overflowed) return unknown('it returned more rows than parapet holds before the count is known');
   if (run.rows === undefined) return unknown('the row count could not be read');
-  return { rows: run.rows, mode: 'exact', ...(planned.tableRows !== undefined ? { tableRows: planned.tableRows } : {}) };
+  return { rows: run.rows, mode: 'exact', ...(tableRows !== undefined ? { tableRows } : {}) };
+}
+
+/** Targets the catalog cannot resolve: the table size from the plan, and every changed row counted. */
+async function plannedFacts(statement: StatementAnalysis, session: SessionContext, options: SessionImpactOptions): Promise<{ countAll: boolean; tableRows?: number }> {
+  const planned = await estimateWrite(statement, session, options);
+  return { countAll: true, ...(planned.tableRows !== undefined ? { tableRows: planned.tableRows } : {}) };
 }
 
 /** The impact mode the actor's `max-affected-rows` rules ask for: exact if any does. */
