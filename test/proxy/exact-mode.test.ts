@@ -175,6 +175,9 @@ describe('exact affected-row counts through the proxy', { skip: !reachable && 'P
     await assert.rejects(client.query("UPDATE items SET note = nextval('tickets')::text WHERE id = 900"), denied(/nextval/));
     assert.equal((await admin.query('SELECT is_called FROM tickets')).rows[0].is_called, false);
     await assert.rejects(client.query("UPDATE items SET note = pg_advisory_lock(1)::text WHERE id = 900"), denied(/pg_advisory_lock/));
+    for (const call of ["pg_notify('c', 'x')", "pg_read_file('/etc/hostname')", "lo_import('/etc/hostname')", 'log_watch()']) {
+      await assert.rejects(client.query(`UPDATE items SET note = ${call}::text WHERE id = 900`), denied(/cannot be sized/), call);
+    }
     assert.equal(await notes(''), 0);
     // With `onUnknown: review` the statement waits for a person (refused until approvals exist), never runs as 0 rows.
     const careful = await connect('careful');
