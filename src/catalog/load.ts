@@ -1,6 +1,7 @@
 /**
  * Reads the catalog snapshot from PostgreSQL: seven plain queries over pg_catalog, in one
- * REPEATABLE READ read-only transaction so that they agree with each other.
+ * REPEATABLE READ read-only transaction so that they agree with each other (on a lent session, the
+ * one the loan opened).
  */
 import type { CatalogQueries } from './connection.js';
 import { buildSnapshot, type CatalogRows, type CatalogSnapshot } from './snapshot.js';
@@ -21,11 +22,16 @@ const QUERIES: Readonly<Record<keyof CatalogRows, string>> = {
 };
 
 export async function loadSnapshot(db: CatalogQueries, now: number): Promise<CatalogSnapshot> {
-  await db.rows('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
+  const read = async (): Promise<CatalogSnapshot> => {
     const rows = {} as CatalogRows;
     for (const key of Object.keys(QUERIES) as (keyof CatalogRows)[]) rows[key] = await db.rows(QUERIES[key]);
     return buildSnapshot(rows, now);
+  };
+  // Reads on a lent client session run inside a transaction Parapet does not own: never end it.
+  if (db.inTransaction) return read();
+  await db.rows('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    return await read();
   } finally {
     await db.rows('COMMIT').catch(() => {});
   }

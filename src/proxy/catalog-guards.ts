@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSessionGuards, type LiveCatalog, type SessionGuards } from '../catalog/index.js';
+import type { DoorCapabilities } from '../policy/combine.js';
 import type { Policy } from '../policy/policy.js';
 import type { Actor } from '../policy/types.js';
 import { simpleQuery } from '../upstream/simple-query.js';
@@ -15,6 +16,13 @@ import type { SessionRunner } from '../impact/estimate.js';
 import { asConnection, sizedRules } from './live-guards.js';
 import type { UpstreamLink } from './ports.js';
 import type { SessionPrepare } from './relay.js';
+
+/**
+ * What a session with live guards enforces besides read-only sessions: masking (every style) and
+ * result caps (both modes). Every session of a Parapet proxy has them — on the embedded default too —
+ * so `parapet mcp`'s check decides with them as well.
+ */
+export const GUARDED_CAPABILITIES = { mask: true, maxResultRows: true } as const satisfies DoorCapabilities;
 
 /** What a session asks for at connect; undefined: the session runs without live guards. */
 export interface LiveGuardsPort {

@@ -283,7 +283,8 @@ export class Relay {
       throw new ProtocolError('unexpected-message', `unexpected message type ${message.type} during COPY from stdin`);
     }
     if (this.#discarding && message.type !== 'Sync' && message.type !== 'Terminate' && message.type !== 'Flush') return undefined;
-    const opens = message.type === 'Query' || message.type === 'FunctionCall' || (!this.#inSegment && SEGMENT_MESSAGES.has(message.type));
+    // Never inside an unsynced segment: its replies may wait for the Sync, and a loan waits for them.
+    const opens = !this.#inSegment && (message.type === 'Query' || message.type === 'FunctionCall' || SEGMENT_MESSAGES.has(message.type));
     if (SEGMENT_MESSAGES.has(message.type)) this.#inSegment = true;
     else if (message.type === 'Sync') this.#inSegment = false;
     const prepared = opens ? this.#o.prepare?.(this.#lender) : undefined;

@@ -19,6 +19,7 @@ import type { Actor } from '../policy/types.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { Decider } from './decider.js';
 import { denialFields } from './denial.js';
+import { GUARDED_CAPABILITIES } from './catalog-guards.js';
 import { FramePuller } from './frame-puller.js';
 import { withSessionGuard, type LiveGuardsPort, type LiveSessionGuards } from './live-guards.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamLink, UpstreamProvider } from './ports.js';
@@ -277,7 +278,7 @@ class ClientSession {
       readOnlySession: readOnly,
       lookupPrepared: (name) => registry.lookup(name),
       // The relay feeds every reply through the session's result guards: masking and both cap modes are enforced.
-      ...(guards ? { capabilities: { mask: true, maxResultRows: true } } : {}),
+      ...(guards ? { capabilities: GUARDED_CAPABILITIES } : {}),
     });
     const leftovers = this.#puller.detach();
     let key: { processId: number; secretKey: Buffer } | undefined;
@@ -300,6 +301,7 @@ class ClientSession {
       maxPendingMessages: this.deps.limits.maxPendingMessages,
       log: this.deps.log,
       ...(guards ? { guards } : {}),
+      ...(guards?.prepare ? { prepare: guards.prepare } : {}),
       onEnd: (reason) => {
         guards?.release();
         if (key) this.deps.cancels.unregister(key.processId);
