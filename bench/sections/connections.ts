@@ -2,8 +2,8 @@
  * Memory of the proxy holding 1,000 client sessions open (issue: production-grade proxy, scale):
  * a throwaway PostgreSQL cluster with `max_connections` above 1,000, `parapet serve` as a child
  * process with the shipped default policy, 1,000 logins held open; the proxy's RSS (from /proc) idle
- * with one session, with all of them, per session, and its JS heap. Goal: ≤ 150 MiB with the default
- * policy. Runs as shipped, then with the young-generation cap docs/operations.md recommends (an
+ * with one session, with all of them (2 s after the login burst), per session, its peak and its JS
+ * heap. Goal: ≤ 150 MiB with the default policy. Runs as shipped, then with the young-generation cap docs/operations.md recommends (an
  * operator's NODE_OPTIONS). The rig is the scale test's (test/scale/held-sessions.ts).
  *
  * Run alone: `node dist/bench/sections/connections.js`. PARAPET_SCALE_CONNECTIONS changes the count.
@@ -41,7 +41,8 @@ async function runConnectionsBench(): Promise<void> {
   }
   const rows: Cell[][] = [];
   for (const variant of VARIANTS) rows.push([variant.name, ...(await measure(variant.nodeOptions))]);
-  console.log(table(['proxy', 'RSS, 1 session (MiB)', `RSS, ${CONNECTIONS} sessions (MiB)`, 'per session (KiB)', 'peak RSS (MiB)', 'JS heap used (MiB)'], rows));
+  console.log(table(['proxy', '1 session', `${CONNECTIONS} sessions`, 'per session (KiB)', 'peak', 'JS heap used'], rows));
+  console.log('\nRSS and heap in MiB; per session: (RSS with all − RSS with one) / sessions.');
   console.log(`\ngoal: ≤ 150 MiB RSS with ${CONNECTIONS} sessions (PGlite excluded: an upstream server)`);
 }
 
