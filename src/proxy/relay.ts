@@ -27,6 +27,7 @@ import type { SessionLender } from '../catalog/lent-queries.js';
 import { simpleQueryResult, type SimpleQueryResult } from '../upstream/simple-query.js';
 import type { Decider, Judgement } from './decider.js';
 import { boundValues } from './bound-values.js';
+import { CorkedHold } from './corked-hold.js';
 import { LendRefused, settleExact, type LendingDoor, type SettledExact } from './exact-segment.js';
 import { asConnection } from './live-guards.js';
 import type { ProxyLog, UpstreamLink } from './ports.js';
@@ -82,9 +83,6 @@ export interface RelayObserver {
   idle(status: TransactionStatus): void;
 }
 
-/** How long messages already forwarded wait, corked, behind a decision on the next one. */
-const HOLD_MS = 1;
-
 const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = { I: 'idle', T: 'in-transaction', E: 'failed' };
 
 export class Relay implements LendingDoor {
@@ -96,8 +94,7 @@ export class Relay implements LendingDoor {
   #inbox: Frame[] = [];
   #inboxHead = 0;
   #pumping = false;
-  /** Sends the upstream bytes held behind a pending decision (see `#holding`). */
-  #release: (() => void) | undefined;
+  readonly #hold: CorkedHold;
   /** After a refused extended-protocol message: drop messages until Sync, as the server does after an error. */
   #discarding = false;
   /** A decision is pending; a CancelRequest now cancels it here instead of upstream. */
@@ -121,6 +118,7 @@ export class Relay implements LendingDoor {
   constructor(options: RelayOptions) {
     this.#o = options;
     this.#accounting = new ReplyAccounting(options.registry, options.audit);
+    this.#hold = new CorkedHold(options.upstream.socket);
     this.#replies = new RelayReplies(options, this.#tracker, this.#accounting, {
       ended: () => this.#ended,
       ready: (status) => this.#ready(status),
@@ -134,7 +132,7 @@ export class Relay implements LendingDoor {
       ended: () => this.#ended,
       status: () => replies.status,
       busy: () => this.#tracker.pending > 0 || replies.busy,
-      release: () => this.#release?.(),
+      release: () => this.#hold.release(),
     });
   }
 
@@ -230,7 +228,7 @@ export class Relay implements LendingDoor {
       while (this.#inboxHead < this.#inbox.length && !this.#ended) {
         const frame = this.#inbox[this.#inboxHead++]!;
         const work = this.#handle(frame);
-        if (work) await this.#holding(work);
+        if (work) await this.#hold.during(work);
       }
       this.#inbox = [];
       this.#inboxHead = 0;
@@ -244,39 +242,6 @@ export class Relay implements LendingDoor {
     } finally {
       upstream.uncork();
       this.#pumping = false;
-    }
-  }
-
-  /**
-   * Waits for a decision with what was already forwarded still corked, so that a decision made within
-   * a few event-loop turns (the usual: the audit commit) sends it and the decided message in one
-   * write — one system call and one wake-up of the server, where a Parse then Bind took two. A slower
-   * decision (an impact estimate, a review) lets the held bytes go after HOLD_MS, and Parapet's own
-   * query on the session (`run`) releases them at once.
-   */
-  async #holding(work: Promise<void>): Promise<void> {
-    const upstream = this.#o.upstream.socket;
-    let held = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const release = (): void => {
-      if (!held) return;
-      held = false;
-      clearTimeout(timer);
-      this.#release = undefined;
-      upstream.uncork();
-    };
-    if (upstream.writableLength > 0) timer = setTimeout(release, HOLD_MS);
-    this.#release = release;
-    try {
-      await work;
-    } finally {
-      if (held) {
-        held = false;
-        clearTimeout(timer);
-        this.#release = undefined;
-      } else {
-        upstream.cork();
-      }
     }
   }
 
