@@ -89,4 +89,16 @@ describe('exact affected-row counts on the embedded default', () => {
       assert.equal((await client.query('SELECT count(*)::int AS n FROM orders WHERE id <= 4')).rows[0].n, 4);
     });
   });
+
+  test('after DDL in the transaction, the catalog’s reads and the exact run share the session', async () => {
+    await session(async (client) => {
+      await client.query('BEGIN');
+      await client.query('CREATE TEMP TABLE scratch AS SELECT g AS x FROM generate_series(1, 20) g');
+      // The DDL made the catalog stale: this message's prepare reads it in a savepoint, then the run counts in another.
+      assert.equal((await client.query('UPDATE scratch SET x = -x WHERE x <= 10')).rowCount, 10);
+      await assert.rejects(client.query('DELETE FROM scratch WHERE x > 0 OR x = -1'), denied(/11 rows/));
+      await client.query('ROLLBACK');
+      assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+    });
+  });
 });
