@@ -9,36 +9,35 @@
  * the rest of the Sync segment, exactly as if the statement had failed — and the poison's error is
  * swallowed and replaced by Parapet's. Transaction state therefore always comes from the server.
  *
- * Upstream → client: frames are forwarded as received (`raw`, no copy), fed to the response tracker
- * to keep order and to attribute completions, and watched for changes to settings Parapet pins.
+ * Upstream → client: src/proxy/relay-replies.ts. Parapet's own exchanges on the session between the
+ * client's messages: src/proxy/relay-loans.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { BackendCode } from '../protocol/codes.js';
 import type { TransactionStatus } from '../protocol/codes.js';
-import { errorResponse, parameterStatus, readyForQuery } from '../protocol/encode-backend.js';
+import { errorResponse } from '../protocol/encode-backend.js';
 import { parse as parseMessage, query as queryMessage } from '../protocol/encode-frontend.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { Frame, FrameReader } from '../protocol/frame-reader.js';
 import { decodeFrontend, type Bind, type FrontendMessage, type FunctionCall } from '../protocol/frontend.js';
-import { parsePgErrorFields, type PgErrorFields } from '../protocol/pg-error.js';
+import type { PgErrorFields } from '../protocol/pg-error.js';
 import type { Actor, SessionContext } from '../policy/types.js';
 import type { SessionGuards } from '../catalog/session-guards.js';
-import type { ResultOutput } from '../results/session-results.js';
-import type { StatementAnalysis } from '../sql/types.js';
+import type { SessionLender } from '../catalog/lent-queries.js';
+import { simpleQueryResult, type SimpleQueryResult } from '../upstream/simple-query.js';
 import type { Decider, Judgement } from './decider.js';
-import { boundValues, pseudoStatement } from './bound-values.js';
-import { CANCELLED, ProxyRule, denialFields, proxyDenial } from './denial.js';
+import { boundValues } from './bound-values.js';
+import { CorkedHold } from './corked-hold.js';
+import { LendRefused, settleExact, type LendingDoor, type SettledExact } from './exact-segment.js';
+import { asConnection } from './live-guards.js';
 import type { ProxyLog, UpstreamLink } from './ports.js';
 import type { PreparedRegistry } from './prepared-registry.js';
+import { behindCap, decideDurably, functionCallRefused, unknownPrepared, type Held, type Outcome, type Refusal } from './relay-decisions.js';
+import { SessionLoans } from './relay-loans.js';
+import { RelayReplies } from './relay-replies.js';
 import { NONE, ReplyAccounting, type PortalInfo, type Tag } from './reply-accounting.js';
-import { ResponseOrderError, ResponseTracker } from './response-tracker.js';
+import { ResponseTracker } from './response-tracker.js';
 import type { SessionAudit } from './session-audit.js';
-import { PINNED_SETTINGS, READ_ONLY_SETTINGS } from './startup-parameters.js';
-import { simpleQueryResult, type SimpleQueryResult } from '../upstream/simple-query.js';
-import { asConnection } from './live-guards.js';
-import type { BorrowedSession, SessionLender } from '../catalog/lent-queries.js';
-import { LendRefused, settleExact, type LendingDoor, type SettledExact } from './exact-segment.js';
 
 /** See `RelayOptions.prepare`. */
 export type SessionPrepare = (lender: SessionLender) => Promise<void> | undefined;
@@ -84,9 +83,6 @@ export interface RelayObserver {
   idle(status: TransactionStatus): void;
 }
 
-/** How long messages already forwarded wait, corked, behind a decision on the next one. */
-const HOLD_MS = 1;
-
 const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = { I: 'idle', T: 'in-transaction', E: 'failed' };
 
 export class Relay implements LendingDoor {
@@ -98,50 +94,57 @@ export class Relay implements LendingDoor {
   #inbox: Frame[] = [];
   #inboxHead = 0;
   #pumping = false;
-  /** Sends the upstream bytes held behind a pending decision (see `#holding`). */
-  #release: (() => void) | undefined;
-  #status: TransactionStatus = 'I';
+  readonly #hold: CorkedHold;
   /** After a refused extended-protocol message: drop messages until Sync, as the server does after an error. */
   #discarding = false;
   /** A decision is pending; a CancelRequest now cancels it here instead of upstream. */
-  #held: { cancelled: boolean } | undefined;
-  #pauses = new Set<string>();
+  #held: Held | undefined;
+  /** Why reading from the client is paused: 'inbox' (too many messages queued), 'upstream' (its socket must drain). */
+  #pauses = new Set<'inbox' | 'upstream'>();
   #ended = false;
-  /** Upstream frames not handled yet: the result guards may wait for the catalog before a RowDescription. */
-  #upstreamQueue: Frame[] = [];
-  #upstreamHead = 0;
-  #upstreamWaiting = false;
-  /** After Parapet ended a statement inside an open transaction: the server's reply to the poison that aborts it is swallowed. */
-  #swallowing = false;
   /** An Execute whose result cap ends it with an error is in this Sync segment: more work behind it is refused. */
   #capFence = false;
   /** The simple Query being decided: Parapet may run its own SQL on the session (see `lend`). */
   #deciding: { sql: string; bytes: Buffer } | undefined;
-  /** Parapet's own SQL is on the session (`lend`): a CancelRequest now goes upstream as well. */
-  #lent = false;
-  #idleWaiters: (() => void)[] = [];
   /** Extended-protocol messages came since the last Sync: the server may be inside their segment (no loans, no prepare). */
   #inSegment = false;
-  readonly #lender: SessionLender = { lend: (work) => this.#borrow(work) };
-  readonly #upstreamListener = (chunk: Buffer): void => this.#onUpstreamData(chunk);
+  readonly #accounting: ReplyAccounting;
+  readonly #replies: RelayReplies;
+  readonly #loans: SessionLoans;
+  readonly #lender: SessionLender = { lend: (work) => this.#loans.borrow(work) };
   /** Set before `start()` by whoever runs the session's lifecycle. */
   observer: RelayObserver | undefined;
-  readonly #accounting: ReplyAccounting;
 
   constructor(options: RelayOptions) {
     this.#o = options;
     this.#accounting = new ReplyAccounting(options.registry, options.audit);
+    this.#hold = new CorkedHold(options.upstream.socket);
+    this.#replies = new RelayReplies(options, this.#tracker, this.#accounting, {
+      ended: () => this.#ended,
+      ready: (status) => this.#ready(status),
+      abortUpstream: () => this.#toUpstream(queryMessage(this.#poison)),
+      end: (reason, error) => this.end(reason, error),
+    });
+    const replies = this.#replies;
+    this.#loans = new SessionLoans({
+      upstream: options.upstream,
+      listener: replies.listener,
+      ended: () => this.#ended,
+      status: () => replies.status,
+      busy: () => this.#tracker.pending > 0 || replies.busy,
+      release: () => this.#hold.release(),
+    });
   }
 
   /** Wires the sockets. Frames the readers already hold are processed first. */
   start(): void {
     const { client, upstream } = this.#o;
     client.on('data', (chunk: Buffer) => this.#onClientData(chunk));
-    upstream.socket.on('data', this.#upstreamListener);
+    upstream.socket.on('data', this.#replies.listener);
     upstream.socket.on('close', () => this.#upstreamGone());
     upstream.socket.on('error', () => this.#upstreamGone());
     this.#inbox.push(...(this.#o.initialFrames ?? []));
-    this.#onUpstreamData(Buffer.alloc(0));
+    this.#replies.listener(Buffer.alloc(0));
     this.#onClientData(Buffer.alloc(0));
     if (this.#inbox.length > 0) void this.#pump();
     client.resume();
@@ -155,13 +158,13 @@ export class Relay implements LendingDoor {
 
   /** Transaction status as of the last ReadyForQuery. */
   get status(): TransactionStatus {
-    return this.#status;
+    return this.#replies.status;
   }
 
   /** A CancelRequest for this session: cancel a held statement here, else forward to the server. */
   cancel(): void {
     if (this.#held) this.#held.cancelled = true;
-    if (!this.#held || this.#lent) void this.#o.upstream.cancel().catch((error: unknown) => this.#o.log.warn(`cancel: ${(error as Error).message}`));
+    if (!this.#held || this.#loans.lent) void this.#o.upstream.cancel().catch((error: unknown) => this.#o.log.warn(`cancel: ${(error as Error).message}`));
   }
 
   /** The simple Query being decided, if any (exact counts run it on the session while it is decided). */
@@ -178,26 +181,7 @@ export class Relay implements LendingDoor {
   lend<T>(work: (link: UpstreamLink) => Promise<T>, options: { wait?: boolean } = {}): Promise<T> {
     if (!this.#deciding) return Promise.reject(new LendRefused('not-deciding'));
     if (this.#inSegment) return Promise.reject(new LendRefused('segment-open'));
-    return this.#borrow(() => work(this.#o.upstream), options);
-  }
-
-  /** The session for Parapet's own exchange, once every earlier reply is in; the upstream listener is detached meanwhile. */
-  async #borrow<T>(work: (session: BorrowedSession) => Promise<T>, options: { wait?: boolean } = {}): Promise<T> {
-    this.#release?.();
-    const busy = (): boolean => this.#tracker.pending > 0 || this.#upstreamWaiting || this.#swallowing;
-    if (busy() && options.wait === false) throw new LendRefused('busy');
-    while (busy() && !this.#ended) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    if (this.#ended) throw new LendRefused('ended');
-    const socket = this.#o.upstream.socket;
-    socket.removeListener('data', this.#upstreamListener);
-    this.#lent = true;
-    try {
-      return await work({ socket, reader: this.#o.upstream.reader, status: this.#status });
-    } finally {
-      this.#lent = false;
-      socket.on('data', this.#upstreamListener);
-      socket.resume();
-    }
+    return this.#loans.borrow(() => work(this.#o.upstream), options);
   }
 
   /** One query of Parapet's own on the session (`lend`): the impact estimate's EXPLAIN. */
@@ -209,7 +193,7 @@ export class Relay implements LendingDoor {
   end(reason: string, error?: PgErrorFields): void {
     if (this.#ended) return;
     this.#ended = true;
-    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    this.#loans.wake();
     const { client, upstream } = this.#o;
     if (error && !client.destroyed) client.end(errorResponse(error));
     else client.end();
@@ -244,7 +228,7 @@ export class Relay implements LendingDoor {
       while (this.#inboxHead < this.#inbox.length && !this.#ended) {
         const frame = this.#inbox[this.#inboxHead++]!;
         const work = this.#handle(frame);
-        if (work) await this.#holding(work);
+        if (work) await this.#hold.during(work);
       }
       this.#inbox = [];
       this.#inboxHead = 0;
@@ -258,39 +242,6 @@ export class Relay implements LendingDoor {
     } finally {
       upstream.uncork();
       this.#pumping = false;
-    }
-  }
-
-  /**
-   * Waits for a decision with what was already forwarded still corked, so that a decision made within
-   * a few event-loop turns (the usual: the audit commit) sends it and the decided message in one
-   * write — one system call and one wake-up of the server, where a Parse then Bind took two. A slower
-   * decision (an impact estimate, a review) lets the held bytes go after HOLD_MS, and Parapet's own
-   * query on the session (`run`) releases them at once.
-   */
-  async #holding(work: Promise<void>): Promise<void> {
-    const upstream = this.#o.upstream.socket;
-    let held = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const release = (): void => {
-      if (!held) return;
-      held = false;
-      clearTimeout(timer);
-      this.#release = undefined;
-      upstream.uncork();
-    };
-    if (upstream.writableLength > 0) timer = setTimeout(release, HOLD_MS);
-    this.#release = release;
-    try {
-      await work;
-    } finally {
-      if (held) {
-        held = false;
-        clearTimeout(timer);
-        this.#release = undefined;
-      } else {
-        upstream.cork();
-      }
     }
   }
 
@@ -314,21 +265,21 @@ export class Relay implements LendingDoor {
       case 'Query':
         return this.#query(frame, message.sql);
       case 'Parse': {
-        if (this.#capFence) return this.#refuseBehindCap();
+        if (this.#capFence) return this.#refuse(behindCap(), false);
         const entry = this.#o.registry.parseSent(message.name, message.sql);
         this.#o.guards?.results.parse(message.name, message.sql);
         this.#forward(frame, { kind: 'parse', tag: { type: 'parse', entry } });
         return undefined;
       }
       case 'Bind':
-        if (this.#capFence) return this.#refuseBehindCap();
+        if (this.#capFence) return this.#refuse(behindCap(), false);
         return this.#bind(frame, message);
       case 'Describe':
         this.#o.guards?.results.describe(message.target, message.name);
         this.#forward(frame, { kind: 'describe', tag: NONE });
         return undefined;
       case 'Execute': {
-        if (this.#capFence) return this.#refuseBehindCap();
+        if (this.#capFence) return this.#refuse(behindCap(), false);
         const portal = this.#portals.get(message.portal);
         if (this.#o.guards && portal?.statement.decision.obligations.maxResultRows?.onExceed === 'error') this.#capFence = true;
         this.#o.guards?.results.execute(message.portal);
@@ -358,7 +309,7 @@ export class Relay implements LendingDoor {
         this.#o.guards?.results.copyInEnded();
         return undefined;
       case 'FunctionCall':
-        if (this.#capFence) return this.#refuseBehindCap();
+        if (this.#capFence) return this.#refuse(behindCap(), false);
         return this.#functionCall(frame, message);
       case 'Terminate':
         this.end('client terminated');
@@ -388,13 +339,13 @@ export class Relay implements LendingDoor {
   }
 
   #context(): SessionContext {
-    return { ...this.#o.context, transaction: STATUS_NAMES[this.#status] };
+    return { ...this.#o.context, transaction: STATUS_NAMES[this.#replies.status] };
   }
 
   async #query(frame: Frame, sql: string): Promise<void> {
     const context = this.#context();
     this.#deciding = { sql, bytes: frame.raw };
-    let outcome: { judgement: Judgement; seqs: number[]; refusal?: PgErrorFields };
+    let outcome: Outcome;
     let settled: SettledExact | undefined;
     try {
       outcome = await this.#decide(context, () => this.#o.decider.judge(sql, context));
@@ -413,7 +364,7 @@ export class Relay implements LendingDoor {
       kind: 'query',
       tag: { type: 'query', statements: outcome.judgement.statements, seqs: outcome.seqs, index: 0, started: performance.now() },
     });
-    if (settled) this.#replay(settled.frames);
+    if (settled) this.#replies.replay(settled.frames);
     else this.#toUpstream(frame.raw);
   }
 
@@ -421,13 +372,7 @@ export class Relay implements LendingDoor {
     const sql = this.#o.registry.lookup(bind.statement);
     const context = this.#context();
     const bound = boundValues(bind);
-    const outcome = await this.#decide(context, async () => {
-      if (sql !== undefined) return this.#o.decider.judge(sql, context, bound);
-      const decision = proxyDenial(ProxyRule.unknownPrepared, `prepared statement \`${bind.statement}\` is not known to parapet`, {
-        hint: 'send Parse for it in this session before Bind',
-      });
-      return { statements: [{ analysis: pseudoStatement(`-- Bind of unknown statement ${bind.statement}`), decision }], refusal: { decision, error: denialFields(decision) } };
-    }, bound.values);
+    const outcome = await this.#decide(context, async () => (sql !== undefined ? this.#o.decider.judge(sql, context, bound) : unknownPrepared(bind.statement)), bound.values);
     if (outcome.refusal) {
       this.#portals.delete(bind.portal);
       this.#sendPoison(outcome.refusal, false);
@@ -449,11 +394,11 @@ export class Relay implements LendingDoor {
   async #functionCall(frame: Frame, call: FunctionCall): Promise<void> {
     const guards = this.#o.guards;
     const binary = call.args.some((arg, i) => arg !== null && (call.argFormats.length === 1 ? call.argFormats[0] : (call.argFormats[i] ?? 0)) === 1);
-    if (!guards || guards.masking || binary) return this.#refuseFunctionCall(call.functionOid);
+    if (!guards || guards.masking || binary) return this.#refuse(functionCallRefused(call.functionOid), true);
     const values = call.args.map((arg) => (arg === null ? null : arg.toString('utf8')));
     const named = await guards.functionCall(call.functionOid, call.args.length, values);
     const sql = named?.analysis.statements[0]?.sql;
-    if (sql === undefined) return this.#refuseFunctionCall(call.functionOid);
+    if (sql === undefined) return this.#refuse(functionCallRefused(call.functionOid), true);
     const context = this.#context();
     const outcome = await this.#decide(context, () => this.#o.decider.judge(sql, context, { values, binary: values.map(() => false) }), values);
     if (outcome.refusal) {
@@ -464,64 +409,22 @@ export class Relay implements LendingDoor {
     this.#forward(frame, { kind: 'function-call', tag: NONE });
   }
 
-  async #refuseFunctionCall(oid: number): Promise<void> {
-    const decision = proxyDenial(ProxyRule.functionCall, `the FunctionCall message (function oid ${oid}) is not allowed through parapet`, {
-      hint: 'call the function from SQL: SELECT f(…)',
-    });
-    const judgement: Judgement = {
-      statements: [{ analysis: pseudoStatement(`-- FunctionCall message: function oid ${oid}`), decision }],
-      refusal: { decision, error: denialFields(decision) },
-    };
+  /** A refusal of the proxy's own, recorded like any decision; the poison makes the server skip as the client is told. */
+  async #refuse(judgement: Refusal, simple: boolean): Promise<void> {
     const outcome = await this.#decide(this.#context(), async () => judgement);
-    this.#sendPoison(outcome.refusal ?? judgement.refusal!.error, true);
+    this.#sendPoison(outcome.refusal ?? judgement.refusal.error, simple);
+    if (!simple) this.#discarding = true;
   }
 
-  /**
-   * Runs a decision while holding the message (a CancelRequest now cancels it here), then makes the
-   * decision records durable. An audit store that cannot write turns the message into a refusal.
-   */
-  async #decide(
-    context: SessionContext,
-    judge: () => Promise<Judgement>,
-    parameters?: (string | null)[],
-  ): Promise<{ judgement: Judgement; seqs: number[]; refusal?: PgErrorFields }> {
-    const held = { cancelled: false };
+  /** Runs a decision while holding the message (a CancelRequest now cancels it here), then makes it durable. */
+  async #decide(context: SessionContext, judge: () => Promise<Judgement>, parameters?: (string | null)[]): Promise<Outcome> {
+    const held: Held = { cancelled: false };
     this.#held = held;
     try {
-      const judgement = await judge();
-      let seqs: number[] = [];
-      try {
-        seqs = await this.#o.audit.decisions(this.#o.actor, context, judgement.statements, parameters);
-      } catch (error) {
-        this.#o.log.error(`audit: cannot record a decision, refusing the statement: ${(error as Error).message}`);
-        const decision = proxyDenial(ProxyRule.auditUnavailable, 'the audit trail cannot record this statement, so it was not run', {
-          hint: 'try again later; an administrator must check the audit store',
-          sqlstate: '58030',
-        });
-        return { judgement, seqs, refusal: denialFields(decision) };
-      }
-      if (held.cancelled) return { judgement, seqs, refusal: CANCELLED };
-      return judgement.refusal ? { judgement, seqs, refusal: judgement.refusal.error } : { judgement, seqs };
+      return await decideDurably(this.#o, context, judge, held, parameters);
     } finally {
       this.#held = undefined;
     }
-  }
-
-  /**
-   * A message behind an Execute whose result cap may end it with an error Parapet makes (the server
-   * would run on): refused, so the server skips to Sync as the client does (docs/guards.md, hook point 5).
-   */
-  async #refuseBehindCap(): Promise<void> {
-    const decision = proxyDenial(ProxyRule.resultCapPipelined, 'a message after the Execute of a statement with a result-row limit must wait for its Sync', {
-      hint: 'send Sync after the Execute of a capped statement',
-    });
-    const judgement: Judgement = {
-      statements: [{ analysis: pseudoStatement('-- message after a capped Execute in one Sync segment'), decision }],
-      refusal: { decision, error: denialFields(decision) },
-    };
-    const outcome = await this.#decide(this.#context(), async () => judgement);
-    this.#sendPoison(outcome.refusal ?? judgement.refusal!.error, false);
-    this.#discarding = true;
   }
 
   /**
@@ -531,187 +434,16 @@ export class Relay implements LendingDoor {
   #sendPoison(error: PgErrorFields, simple: boolean, failed?: Frame[]): void {
     this.#o.guards?.results.poison(simple);
     this.#expect({ kind: 'poison', simple, error, tag: NONE });
-    if (failed) this.#replay(failed);
+    if (failed) this.#replies.replay(failed);
     else this.#toUpstream(simple ? queryMessage(this.#poison) : parseMessage(this.#poison, this.#poison));
   }
 
-  /** Frames the server already sent on a lent session, handled now as if they had just arrived. */
-  #replay(frames: Frame[]): void {
-    this.#upstreamQueue.push(...frames);
-    this.#drainUpstream();
-  }
-
-  // ——— upstream → client ———
-
-  #onUpstreamData(chunk: Buffer): void {
-    if (this.#ended) return;
-    let frames: Frame[];
-    try {
-      frames = this.#o.upstream.reader.push(chunk);
-    } catch (error) {
-      this.#o.log.error(`upstream sent a malformed message: ${(error as Error).message}`);
-      this.end('upstream protocol error', { severity: 'FATAL', code: '08P01', message: 'the upstream database sent a malformed message; the session is closed' });
-      return;
-    }
-    if (frames.length === 0) return;
-    this.#upstreamQueue.push(...frames);
-    this.#drainUpstream();
-  }
-
-  /** Handles queued upstream frames in order; stops behind a frame the result guards are still planning. */
-  #drainUpstream(): void {
-    if (this.#upstreamWaiting) return;
-    const client = this.#o.client;
-    client.cork();
-    try {
-      while (this.#upstreamHead < this.#upstreamQueue.length) {
-        const frame = this.#upstreamQueue[this.#upstreamHead++]!;
-        const out = this.#results(frame);
-        if (out instanceof Promise) {
-          this.#upstreamWaiting = true;
-          this.#o.upstream.socket.pause();
-          out.then(
-            (ready) => this.#planned(frame, ready),
-            (error: unknown) => this.#upstreamFailed(error),
-          );
-          return;
-        }
-        this.#onUpstreamFrame(frame, out);
-        if (this.#ended) return;
-      }
-      this.#upstreamQueue = [];
-      this.#upstreamHead = 0;
-    } catch (error) {
-      this.#upstreamFailed(error);
-      return;
-    } finally {
-      client.uncork();
-      // An outcome whose ReadyForQuery was not in this read is recorded now, without the end.
-      this.#o.audit.readEnded();
-    }
-    this.#watchClientDrain();
-  }
-
-  /** A frame the result guards had to plan (the catalog was asked): handled, then the frames behind it. */
-  #planned(frame: Frame, out: ResultOutput): void {
-    this.#upstreamWaiting = false;
-    if (this.#ended) return;
-    try {
-      this.#onUpstreamFrame(frame, out);
-    } catch (error) {
-      this.#upstreamFailed(error);
-      return;
-    }
-    if (!this.#pauses.has('client-drain')) this.#o.upstream.socket.resume();
-    this.#drainUpstream();
-  }
-
-  /** The frame through the session's result guards (none: sent as it is). */
-  #results(frame: Frame): ResultOutput | Promise<ResultOutput> | undefined {
-    const guards = this.#o.guards;
-    if (!guards || this.#swallowing || frame.code === BackendCode.ParameterStatus) return undefined;
-    return guards.results.push(frame);
-  }
-
-  #upstreamFailed(error: unknown): void {
-    const reason = error instanceof ResponseOrderError ? error.message : (error as Error).stack ?? String(error);
-    this.#o.log.error(`upstream response out of order: ${reason}`);
-    this.end('response order lost', { severity: 'FATAL', code: 'XX000', message: 'parapet lost track of the upstream responses; the session is closed' });
-  }
-
-  #watchClientDrain(): void {
-    const client = this.#o.client;
-    if (client.writableNeedDrain && !this.#pauses.has('client-drain')) {
-      this.#pauses.add('client-drain');
-      this.#o.upstream.socket.pause();
-      client.once('drain', () => {
-        this.#pauses.delete('client-drain');
-        if (!this.#upstreamWaiting) this.#o.upstream.socket.resume();
-      });
-    }
-  }
-
-  #onUpstreamFrame(frame: Frame, out?: ResultOutput): void {
-    if (this.#swallowing) {
-      // The reply to the poison that made the server abort as the client was told: the client gets only ReadyForQuery.
-      if (frame.code !== BackendCode.ReadyForQuery) return;
-      this.#swallowing = false;
-      this.#o.client.write(readyForQuery('E'));
-      this.#status = 'E';
-      if (this.#tracker.pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
-      if (this.#tracker.pending === 0 && !this.#pumping && this.#inboxHead >= this.#inbox.length) this.observer?.idle('E');
-      return;
-    }
-    const detail: { error?: PgErrorFields; commandTag?: string; status?: TransactionStatus } = {};
-    switch (frame.code) {
-      case BackendCode.ErrorResponse:
-        detail.error = parsePgErrorFields(frame.payload);
-        break;
-      case BackendCode.CommandComplete:
-        detail.commandTag = frame.payload.toString('utf8', 0, Math.max(0, frame.payload.length - 1));
-        break;
-      case BackendCode.ReadyForQuery:
-        detail.status = String.fromCharCode(frame.payload[0] ?? 0x49) as TransactionStatus;
-        break;
-      case BackendCode.ParameterStatus:
-        if (!this.#settingAllowed(frame.payload)) return;
-        if (frame.payload.toString('utf8', 0, frame.payload.indexOf(0)) === 'session_authorization') {
-          // The upstream role's name is Parapet's secret; the client sees its own actor name.
-          this.#o.client.write(parameterStatus('session_authorization', this.#o.actor.name));
-          return;
-        }
-        break;
-    }
-    const step = this.#tracker.onMessage(frame.code, detail);
-    const client = this.#o.client;
-    const ran = this.#o.guards ? statementsRan(step) : [];
-    if (out?.abortUpstream) {
-      // Parapet ended a statement with an error inside an open transaction: the server must fail too
-      // before the client hears ReadyForQuery (docs/guards.md, hook point 4).
-      this.#accounting.step(step);
-      this.#status = 'E';
-      this.#swallowing = true;
-      this.#toUpstream(queryMessage(this.#poison));
-      return;
-    }
-    if (step.replaceWith) client.write(errorResponse(step.replaceWith));
-    else if (step.forward) {
-      if (out) for (const bytes of out.send) client.write(bytes);
-      else client.write(frame.raw);
-    }
-    const inBlock = this.#status !== 'I';
-    const status = this.#accounting.step(step);
-    for (const statement of ran) this.#o.guards!.statementRan(statement, inBlock);
-    if (status) {
-      this.#status = status;
-      if (this.#tracker.pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
-      if (status === 'I') this.#portals.clear();
-      if (this.#tracker.pending === 0 && !this.#pumping && this.#inboxHead >= this.#inbox.length) this.observer?.idle(status);
-    }
-    if (detail.error && (detail.error.severity === 'FATAL' || detail.error.severity === 'PANIC')) {
-      this.end('upstream ended the session');
-    }
-  }
-
-  /**
-   * A ParameterStatus from upstream. A pinned setting (or, for a read-only session, the read-only
-   * default) that changed means something got past the guard: end the session rather than run on.
-   */
-  #settingAllowed(payload: Buffer): boolean {
-    const nul = payload.indexOf(0);
-    const name = payload.toString('utf8', 0, nul).toLowerCase();
-    const value = payload.toString('utf8', nul + 1, payload.length - 1);
-    const pinnedBroken =
-      (PINNED_SETTINGS.has(name) && value.toUpperCase() !== (name === 'client_encoding' ? 'UTF8' : 'ON')) ||
-      (this.#o.readOnly && READ_ONLY_SETTINGS.has(name) && value.toLowerCase() !== 'on');
-    if (!pinnedBroken) return true;
-    this.#o.log.error(`session ${this.#o.context.clientAddress ?? ''}: upstream reports ${name}=${value}, which parapet pins; closing the session`);
-    this.end('pinned setting changed', {
-      severity: 'FATAL',
-      code: '42501',
-      message: `the session changed \`${name}\`, which parapet pins; the session is closed`,
-    });
-    return false;
+  /** A ReadyForQuery reached the client: loans waiting for every reply go ahead, and the lifecycle hears of an idle session. */
+  #ready(status: TransactionStatus): void {
+    const settled = this.#tracker.pending === 0;
+    if (settled) this.#loans.wake();
+    if (status === 'I') this.#portals.clear();
+    if (settled && !this.#pumping && this.#inboxHead >= this.#inbox.length) this.observer?.idle(status);
   }
 
   #upstreamGone(): void {
@@ -732,31 +464,13 @@ export class Relay implements LendingDoor {
     this.end(`protocol violation: ${fields.message}`, fields);
   }
 
-  #pauseClient(reason: string): void {
-    if (this.#pauses.size === 0 || !hasClientPause(this.#pauses)) this.#o.client.pause();
+  #pauseClient(reason: 'inbox' | 'upstream'): void {
+    if (this.#pauses.size === 0) this.#o.client.pause();
     this.#pauses.add(reason);
   }
 
-  #resumeClient(reason: string): void {
+  #resumeClient(reason: 'inbox' | 'upstream'): void {
     if (!this.#pauses.delete(reason)) return;
-    if (!hasClientPause(this.#pauses)) this.#o.client.resume();
+    if (this.#pauses.size === 0) this.#o.client.resume();
   }
-}
-
-/** Statements this step saw complete without error (before the accounting moves past them). */
-function statementsRan(step: ReturnType<ResponseTracker<Tag>['onMessage']>): StatementAnalysis[] {
-  const ran: StatementAnalysis[] = [];
-  const done = step.statementDone;
-  if (done && !done.error && done.tag.type === 'query') {
-    const statement = done.tag.statements[done.tag.index];
-    if (statement) ran.push(statement.analysis);
-  }
-  for (const completion of step.completed) {
-    if (completion.outcome === 'ok' && completion.unit.tag.type === 'execute' && completion.unit.tag.portal) ran.push(completion.unit.tag.portal.statement.analysis);
-  }
-  return ran;
-}
-
-function hasClientPause(pauses: Set<string>): boolean {
-  return pauses.has('inbox') || pauses.has('upstream');
 }
