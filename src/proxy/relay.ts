@@ -12,6 +12,7 @@
  * Upstream → client: frames are forwarded as received (`raw`, no copy), fed to the response tracker
  * to keep order and to attribute completions, and watched for changes to settings Parapet pins.
  */
+import { AdjacentWrites } from './adjacent-writes.js';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BackendCode } from '../protocol/codes.js';
@@ -91,6 +92,8 @@ const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = {
 export class Relay {
   readonly #o: RelayOptions;
   readonly #tracker = new ResponseTracker<Tag>();
+  /** Rows for the client, merged where adjacent; flushed before any other write to the client. */
+  readonly #rows = new AdjacentWrites((bytes) => this.#o.client.write(bytes));
   readonly #portals = new Map<string, PortalInfo>();
   /** Poison text: a syntax error that names this session's random token, so it can never be valid SQL. */
   readonly #poison = `parapet_denied_${randomBytes(6).toString('hex')}`;
@@ -191,6 +194,7 @@ export class Relay {
   end(reason: string, error?: PgErrorFields): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#rows.flush();
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
     const { client, upstream } = this.#o;
     if (error && !client.destroyed) client.end(errorResponse(error));
@@ -550,6 +554,7 @@ export class Relay {
       this.#upstreamFailed(error);
       return;
     } finally {
+      this.#rows.flush();
       client.uncork();
       // An outcome whose ReadyForQuery was not in this read is recorded now, without the end.
       this.#o.audit.readEnded();
@@ -563,6 +568,7 @@ export class Relay {
     if (this.#ended) return;
     try {
       this.#onUpstreamFrame(frame, out);
+      this.#rows.flush();
     } catch (error) {
       this.#upstreamFailed(error);
       return;
@@ -597,6 +603,9 @@ export class Relay {
   }
 
   #onUpstreamFrame(frame: Frame, out?: ResultOutput): void {
+    const row = frame.code === BackendCode.DataRow || frame.code === BackendCode.CopyData;
+    // Anything but a row may write to the client itself (or end the session): the rows before it go first.
+    if (!row) this.#rows.flush();
     if (this.#swallowing) {
       // The reply to the poison that made the server abort as the client was told: the client gets only ReadyForQuery.
       if (frame.code !== BackendCode.ReadyForQuery) return;
@@ -641,8 +650,11 @@ export class Relay {
     }
     if (step.replaceWith) client.write(errorResponse(step.replaceWith));
     else if (step.forward) {
-      if (out) for (const bytes of out.send) client.write(bytes);
-      else client.write(frame.raw);
+      const sent = out ? out.send : [frame.raw];
+      for (const bytes of sent) {
+        if (row) this.#rows.add(bytes);
+        else client.write(bytes);
+      }
     }
     const inBlock = this.#status !== 'I';
     const status = this.#accounting.step(step);
