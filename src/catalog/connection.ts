@@ -21,6 +21,11 @@ export interface CatalogQueries {
   /** The fields `sql` would return, from Parse + Describe: the query is planned, never run. */
   describe(sql: string): Promise<FieldDescription[]>;
   close(): void;
+  /**
+   * The queries run inside a transaction that is not the catalog's (a lent client session, see
+   * lent-queries.ts): no transaction control may be sent through them.
+   */
+  readonly inTransaction?: boolean;
 }
 
 export interface CatalogConnectionOptions {

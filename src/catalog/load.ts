@@ -1,13 +1,14 @@
 /**
  * Reads the catalog snapshot from PostgreSQL: seven plain queries over pg_catalog, in one
- * REPEATABLE READ read-only transaction so that they agree with each other.
+ * REPEATABLE READ read-only transaction so that they agree with each other (on a lent session, the
+ * one the loan opened).
  */
 import type { CatalogQueries } from './connection.js';
 import { buildSnapshot, type CatalogRows, type CatalogSnapshot } from './snapshot.js';
 
 const QUERIES: Readonly<Record<keyof CatalogRows, string>> = {
   schemas: 'SELECT oid, nspname FROM pg_namespace',
-  relations: `SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples::float8, c.relispartition, c.relpersistence
+  relations: `SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples::float8, c.relispartition, c.relpersistence, c.relhassubclass
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S') AND n.nspname <> 'pg_toast'`,
   columns: `SELECT a.attrelid, a.attnum, a.attname, a.atttypid
@@ -21,11 +22,16 @@ const QUERIES: Readonly<Record<keyof CatalogRows, string>> = {
 };
 
 export async function loadSnapshot(db: CatalogQueries, now: number): Promise<CatalogSnapshot> {
-  await db.rows('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
+  const read = async (): Promise<CatalogSnapshot> => {
     const rows = {} as CatalogRows;
     for (const key of Object.keys(QUERIES) as (keyof CatalogRows)[]) rows[key] = await db.rows(QUERIES[key]);
     return buildSnapshot(rows, now);
+  };
+  // Reads on a lent client session run inside a transaction Parapet does not own: never end it.
+  if (db.inTransaction) return read();
+  await db.rows('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    return await read();
   } finally {
     await db.rows('COMMIT').catch(() => {});
   }

@@ -3,10 +3,12 @@
  * guard (same code, same policy) and the proxy's own `Decider`, in a fresh session as the proxy
  * would open it for the MCP server: the connect decision first, a read-only session when the
  * policy's standing obligation asks for one (as `src/proxy/session.ts` works it out), idle, no
- * prepared statements, the MCP server's application_name.
+ * prepared statements, the MCP server's application_name, and the live guards every proxy session
+ * has (masking and result caps are enforced).
  */
 import { strictest } from '../policy/combine.js';
 import type { Action, Decision, Obligations, SessionContext } from '../policy/types.js';
+import { GUARDED_CAPABILITIES } from '../proxy/catalog-guards.js';
 import { Decider } from '../proxy/decider.js';
 import { reviewAsDenial } from '../proxy/denial.js';
 import type { GuardPort } from '../proxy/ports.js';
@@ -60,7 +62,7 @@ export async function checkStatement(guard: GuardPort, request: CheckRequest): P
 
   const session: SessionContext = { applicationName: request.applicationName, database: request.database, door: 'proxy', transaction: 'idle' };
   const readOnly = connect.obligations.readOnly === true || (await guard.evaluate({ sql: 'SELECT 1', actor, session })).decision.obligations.readOnly === true;
-  const decider = new Decider({ guard, actor, readOnlySession: readOnly, lookupPrepared: () => undefined });
+  const decider = new Decider({ guard, actor, readOnlySession: readOnly, lookupPrepared: () => undefined, capabilities: GUARDED_CAPABILITIES });
   const params = request.params ?? [];
   const bound = params.length > 0 ? { values: [...params], binary: params.map(() => false) } : undefined;
   const judgement = await decider.judge(request.sql, session, bound);

@@ -19,6 +19,8 @@ import type { Actor } from '../policy/types.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { Decider } from './decider.js';
 import { denialFields } from './denial.js';
+import { GUARDED_CAPABILITIES } from './catalog-guards.js';
+import { exactSupport } from './exact-segment.js';
 import { FramePuller } from './frame-puller.js';
 import { withSessionGuard, type LiveGuardsPort, type LiveSessionGuards } from './live-guards.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamLink, UpstreamProvider } from './ports.js';
@@ -142,7 +144,10 @@ class ClientSession {
     }
     let guards: LiveSessionGuards | undefined;
     try {
-      guards = await this.deps.liveGuards?.forSession(actor, database, upstream, { query: (sql) => this.#relay!.run(sql) });
+      guards = await this.deps.liveGuards?.forSession(actor, database, upstream, {
+        runner: { query: (sql) => this.#relay!.run(sql) },
+        exact: exactSupport(() => this.#relay),
+      });
     } catch (error) {
       upstream.close();
       this.deps.log.error(`session ${this.id}: the live guards cannot start: ${(error as Error).message}`);
@@ -276,8 +281,9 @@ class ClientSession {
       actor,
       readOnlySession: readOnly,
       lookupPrepared: (name) => registry.lookup(name),
-      // The relay feeds every reply through the session's result guards: masking and both cap modes are enforced.
-      ...(guards ? { capabilities: { mask: true, maxResultRows: true } } : {}),
+      // The relay feeds every reply through the session's result guards (masking, both cap modes), and
+      // counts writes exactly where the policy asks (src/proxy/exact-segment.ts).
+      ...(guards ? { capabilities: GUARDED_CAPABILITIES } : {}),
     });
     const leftovers = this.#puller.detach();
     let key: { processId: number; secretKey: Buffer } | undefined;
@@ -300,6 +306,7 @@ class ClientSession {
       maxPendingMessages: this.deps.limits.maxPendingMessages,
       log: this.deps.log,
       ...(guards ? { guards } : {}),
+      ...(guards?.prepare ? { prepare: guards.prepare } : {}),
       onEnd: (reason) => {
         guards?.release();
         if (key) this.deps.cancels.unregister(key.processId);

@@ -28,6 +28,8 @@ import type { CredentialsPort, ProxyLog } from './ports.js';
 import { startProxyServer, type ProxyServer } from './server.js';
 import { checkUpstream } from './upstream-check.js';
 import { liveGuards, type LiveGuardsPort } from './live-guards.js';
+import { embeddedGuards } from './embedded-guards.js';
+import { GUARDED_CAPABILITIES } from './catalog-guards.js';
 import { directProvider, embeddedProvider, parseUpstreamUrl, type UpstreamTarget } from './upstream-provider.js';
 
 /** A startup failure with a message for the operator (exit code 2 for configuration problems). */
@@ -133,6 +135,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       database = await startEmbedded({ ...(config.embeddedDataDir ? { dataDir: config.embeddedDataDir } : {}), log: (line) => log.info(line) });
       const target: UpstreamTarget = { host: database.host, port: database.port, user: database.user, database: database.database };
       upstream = embeddedProvider({ target, connectTimeoutMs: 10_000, waitMs: config.limits.upstreamWaitMs });
+      // The catalog reads on the client's own session: PGlite has no session to spare for it.
+      guards = embeddedGuards({ policy: () => currentPolicy, ...(config.environment ? { environment: config.environment } : {}) });
       // The embedded database serves one session at a time: a probe login would take a client's turn.
       upstreamReady = async () => ({ ok: true, detail: 'the embedded database runs in this process' });
       defaultDatabase = database.database;
@@ -178,7 +182,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       },
     };
     if (database) {
-      running.welcome = welcomeText({ host: server.address.host, port: server.address.port, database: database.database, dataDir: database.dataDir, policyFile });
+      running.welcome = welcomeText({ host: server.address.host, port: server.address.port, database: database.database, dataDir: database.dataDir, policyFile, capabilities: { readOnly: true, ...GUARDED_CAPABILITIES } });
     }
     return running;
   } catch (error) {
