@@ -138,3 +138,13 @@ export function cpuTime(pid: number | undefined): CpuTime | undefined {
     return undefined;
   }
 }
+
+/** CPU time of `pid`'s main thread so far, in ms with ns resolution (/proc schedstat); undefined where unavailable. */
+export function mainThreadCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,6 +4,7 @@
  * guards, and watched for changes to settings Parapet pins. It owns the transaction status, which
  * only the server's ReadyForQuery sets.
  */
+import { AdjacentWrites } from './adjacent-writes.js';
 import { BackendCode } from '../protocol/codes.js';
 import type { TransactionStatus } from '../protocol/codes.js';
 import { errorResponse, parameterStatus, readyForQuery } from '../protocol/encode-backend.js';
@@ -42,6 +43,8 @@ export class RelayReplies {
   #swallowing = false;
   /** The client cannot take more now: reading from upstream is paused until it drains. */
   #clientDrain = false;
+  /** Rows for the client, merged where adjacent; flushed before any other write to the client. */
+  readonly #rows = new AdjacentWrites((bytes) => this.#o.client.write(bytes));
   /** The upstream socket's data listener (detached while the session is lent). */
   readonly listener = (chunk: Buffer): void => this.#onData(chunk);
 
@@ -60,6 +63,11 @@ export class RelayReplies {
   /** Frames are still being handled (planned by the result guards, or swallowed): the session cannot be lent. */
   get busy(): boolean {
     return this.#waiting || this.#swallowing;
+  }
+
+  /** Writes the rows not yet written (the session is ending: they go before its last word). */
+  flush(): void {
+    this.#rows.flush();
   }
 
   /** Frames the server already sent on a lent session, handled now as if they had just arrived. */
@@ -110,6 +118,7 @@ export class RelayReplies {
       this.#failed(error);
       return;
     } finally {
+      this.#rows.flush();
       client.uncork();
       // An outcome whose ReadyForQuery was not in this read is recorded now, without the end.
       this.#o.audit.readEnded();
@@ -123,6 +132,7 @@ export class RelayReplies {
     if (this.#host.ended()) return;
     try {
       this.#onFrame(frame, out);
+      this.#rows.flush();
     } catch (error) {
       this.#failed(error);
       return;
@@ -157,6 +167,9 @@ export class RelayReplies {
   }
 
   #onFrame(frame: Frame, out?: ResultOutput): void {
+    const row = frame.code === BackendCode.DataRow || frame.code === BackendCode.CopyData;
+    // Anything but a row may write to the client itself (or end the session): the rows before it go first.
+    if (!row) this.#rows.flush();
     if (this.#swallowing) {
       // The reply to the poison that made the server abort as the client was told: the client gets only ReadyForQuery.
       if (frame.code !== BackendCode.ReadyForQuery) return;
@@ -200,8 +213,11 @@ export class RelayReplies {
     }
     if (step.replaceWith) client.write(errorResponse(step.replaceWith));
     else if (step.forward) {
-      if (out) for (const bytes of out.send) client.write(bytes);
-      else client.write(frame.raw);
+      const sent = out ? out.send : [frame.raw];
+      for (const bytes of sent) {
+        if (row) this.#rows.add(bytes);
+        else client.write(bytes);
+      }
     }
     const inBlock = this.#status !== 'I';
     const status = this.#accounting.step(step);

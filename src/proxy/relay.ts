@@ -193,6 +193,7 @@ export class Relay implements LendingDoor {
   end(reason: string, error?: PgErrorFields): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#replies.flush();
     this.#loans.wake();
     const { client, upstream } = this.#o;
     if (error && !client.destroyed) client.end(errorResponse(error));

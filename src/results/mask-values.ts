@@ -42,18 +42,20 @@ export interface FieldMasker {
   readonly constant?: Buffer | null;
 }
 
-const NULL_MASKER: FieldMasker = { maxBytes: 0, write: () => NULL_VALUE, constant: null };
+/** Every masker has the same shape (maxBytes, write, constant), so the row loop's property reads stay monomorphic. */
+function masker(maxBytes: number, write: FieldMasker['write'], constant?: Buffer | null): FieldMasker {
+  return { maxBytes, write, constant };
+}
+
+const NULL_MASKER = masker(0, () => NULL_VALUE, null);
 
 function constantMasker(value: Buffer): FieldMasker {
-  return {
-    maxBytes: value.length,
-    write: (_value, _start, _end, out, at) => {
-      // A few bytes: a loop beats a native copy.
-      for (let i = 0; i < value.length; i++) out[at + i] = value[i]!;
-      return value.length;
-    },
-    constant: value,
+  const write: FieldMasker['write'] = (_value, _start, _end, out, at) => {
+    // A few bytes: a loop beats a native copy.
+    for (let i = 0; i < value.length; i++) out[at + i] = value[i]!;
+    return value.length;
   };
+  return masker(value.length, write, value);
 }
 
 const PLACEHOLDER_BYTES = Buffer.from(PLACEHOLDER);
@@ -71,31 +73,22 @@ export function fieldMasker(rule: MaskRule, typeOid: number, format: number, has
       return constantMasker(Buffer.from(json ? JSON.stringify(PLACEHOLDER) : PLACEHOLDER, 'utf8'));
     case 'partial': {
       const keep = Math.max(0, rule.keep ?? 0);
-      if (!json) return { maxBytes: PLACEHOLDER_BYTES.length + 4 * keep, write: (value, start, end, out, at) => partialBytes(value, start, end, keep, out, at) };
-      return {
-        maxBytes: 2 + PLACEHOLDER_BYTES.length + MAX_JSON_CHAR * keep,
-        write: (value, start, end, out, at) => out.write(JSON.stringify(partial(jsonText(value, start, end), keep)), at, 'utf8'),
-      };
+      if (!json) return masker(PLACEHOLDER_BYTES.length + 4 * keep, (value, start, end, out, at) => partialBytes(value, start, end, keep, out, at));
+      return masker(2 + PLACEHOLDER_BYTES.length + MAX_JSON_CHAR * keep, (value, start, end, out, at) => out.write(JSON.stringify(partial(jsonText(value, start, end), keep)), at, 'utf8'));
     }
     case 'hash':
       if (!json) {
-        return {
-          maxBytes: HASH_HEX_LENGTH,
-          write: (value, start, end, out, at) => {
-            hasher.writeHex(value, start, end, out, at);
-            return HASH_HEX_LENGTH;
-          },
-        };
+        return masker(HASH_HEX_LENGTH, (value, start, end, out, at) => {
+          hasher.writeHex(value, start, end, out, at);
+          return HASH_HEX_LENGTH;
+        });
       }
-      return {
-        maxBytes: HASH_HEX_LENGTH + 2,
-        write: (value, start, end, out, at) => {
-          out[at] = QUOTE;
-          hasher.writeHex(value, start, end, out, at + 1);
-          out[at + 1 + HASH_HEX_LENGTH] = QUOTE;
-          return HASH_HEX_LENGTH + 2;
-        },
-      };
+      return masker(HASH_HEX_LENGTH + 2, (value, start, end, out, at) => {
+        out[at] = QUOTE;
+        hasher.writeHex(value, start, end, out, at + 1);
+        out[at + 1 + HASH_HEX_LENGTH] = QUOTE;
+        return HASH_HEX_LENGTH + 2;
+      });
   }
 }
 
@@ -115,14 +108,14 @@ export function partial(value: string, keep: number): string {
 
 /** `partial` on UTF-8 bytes without decoding: characters are the bytes that are not continuation bytes. */
 function partialBytes(value: Buffer, start: number, end: number, keep: number, out: Buffer, at: number): number {
-  let characters = 0;
-  for (let i = start; i < end; i++) if ((value[i]! & 0xc0) !== 0x80) characters++;
-  let shown = Math.min(keep, characters >> 1);
-  let from = end;
-  while (shown > 0 && from > start) {
-    from--;
-    if ((value[from]! & 0xc0) !== 0x80) shown--;
-  }
+  // The last `keep` characters, then the characters before them counted only as far as needed: the
+  // shown ones may be at most half, so at least as many must come before them.
+  let from = back(value, start, end, keep);
+  let shown = 0;
+  for (let i = from; i < end; i++) if ((value[i]! & 0xc0) !== 0x80) shown++;
+  let before = 0;
+  for (let i = start; i < from && before < shown; i++) if ((value[i]! & 0xc0) !== 0x80) before++;
+  if (before < shown) from = back(value, start, end, (before + shown) >> 1);
   out[at] = PLACEHOLDER_BYTES[0]!;
   out[at + 1] = PLACEHOLDER_BYTES[1]!;
   out[at + 2] = PLACEHOLDER_BYTES[2]!;
@@ -130,6 +123,16 @@ function partialBytes(value: Buffer, start: number, end: number, keep: number, o
   let to = at + PLACEHOLDER_BYTES.length;
   for (let i = from; i < end; i++) out[to++] = value[i]!;
   return to - at;
+}
+
+/** Where the last `characters` characters of `value[start, end)` begin. */
+function back(value: Buffer, start: number, end: number, characters: number): number {
+  let from = end;
+  while (characters > 0 && from > start) {
+    from--;
+    if ((value[from]! & 0xc0) !== 0x80) characters--;
+  }
+  return from;
 }
 
 /** A JSON value's text for `partial`: the string itself for a JSON string, else the JSON text. */
