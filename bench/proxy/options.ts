@@ -24,6 +24,8 @@ export interface BenchOptions {
   adminUser: string;
   /** Another build's `dist/src/cli/main.js`, run as the extra target `baseline`. */
   baseline: string | undefined;
+  /** Node options of the `baseline` process (on node's command line), e.g. to measure what a V8 flag costs. */
+  baselineNodeOptions: string[];
   /** Write a CPU profile of the Parapet process into this folder. */
   profile: string | undefined;
   /** Keep the temporary folder (configs, logs, audit file) and print where it is. */
@@ -46,6 +48,9 @@ workload (median of the rounds) with the ratios to direct and to PgBouncer.
   --cluster           start a throwaway PostgreSQL cluster (fsync on) instead of using PGHOST:PGPORT
   --baseline FILE     also run another Parapet build (its dist/src/cli/main.js) as the target
                       \`baseline\`, alternating with the others: before/after figures in one run
+  --baseline-node-options OPTS
+                      node options for the baseline (space-separated, on node's command line); alone,
+                      the baseline is this build: e.g. --baseline-node-options=--no-liftoff-only
   --profile DIR       run Parapet with node --cpu-prof, writing the profile into DIR
   --keep              keep the temporary folder (configs, logs, the audit file)
   -h, --help          this text
@@ -83,12 +88,15 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       targets: { type: 'string' },
       cluster: { type: 'boolean' },
       baseline: { type: 'string' },
+      'baseline-node-options': { type: 'string' },
       profile: { type: 'string' },
       keep: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return undefined;
+  const baselineNodeOptions = values['baseline-node-options']?.split(/\s+/).filter(Boolean) ?? [];
+  const withBaseline = values.baseline !== undefined || baselineNodeOptions.length > 0;
   return {
     rounds: positive('rounds', values.rounds, 3),
     seconds: positive('seconds', values.seconds, 10),
@@ -96,12 +104,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     threads: positive('threads', values.threads, 2),
     scale: positive('scale', values.scale, 10),
     workloads: list('workload', values.workloads, WORKLOADS),
-    targets: [...list<Target>('target', values.targets, TARGETS), ...(values.baseline ? (['baseline'] as const) : [])],
+    targets: [...list<Target>('target', values.targets, TARGETS), ...(withBaseline ? (['baseline'] as const) : [])],
     cluster: values.cluster ?? false,
     host: env.PGHOST ?? '127.0.0.1',
     port: Number(env.PGPORT ?? 5432),
     adminUser: env.PGUSER ?? 'postgres',
     baseline: values.baseline,
+    baselineNodeOptions,
     profile: values.profile,
     keep: values.keep ?? false,
   };

@@ -50,6 +50,8 @@ export interface ParapetOptions {
   /** The CLI to run; this checkout's build by default. */
   main?: string | undefined;
   profileDir?: string | undefined;
+  /** Node options before the script (V8 flags included). */
+  nodeOptions?: string[];
 }
 
 export async function startParapet(db: BenchDatabase, dir: string, options: ParapetOptions): Promise<RunningParapet> {
@@ -75,7 +77,7 @@ export async function startParapet(db: BenchDatabase, dir: string, options: Para
       '',
     ].join('\n'),
   );
-  const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
+  const nodeArgs = [...(options.nodeOptions ?? []), ...(options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [])];
   const service = new Service('parapet', process.execPath, [...nodeArgs, main, 'serve', '--config', join(dir, 'parapet.yaml')]);
   try {
     await service.waitFor(/parapet: ready/, 60_000);

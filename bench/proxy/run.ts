@@ -77,10 +77,10 @@ async function main(options: BenchOptions): Promise<void> {
       endpoints.set('parapet', { port: parapet.port, user: BENCH_ACTOR, password: BENCH_PASSWORD, database: db.database });
       pids.set('parapet', parapet.pid);
     }
-    if (options.baseline) {
+    if (options.targets.includes('baseline')) {
       const baseDir = join(dir, 'baseline');
       mkdirSync(baseDir);
-      baseline = await startParapet(db, baseDir, { main: options.baseline });
+      baseline = await startParapet(db, baseDir, { main: options.baseline, nodeOptions: options.baselineNodeOptions });
       endpoints.set('baseline', { port: baseline.port, user: BENCH_ACTOR, password: BENCH_PASSWORD, database: db.database });
       pids.set('baseline', baseline.pid);
     }

@@ -6,8 +6,19 @@ import type { BenchSection } from '../section.js';
 import { analysisSection } from './analysis.js';
 import { auditSection } from './audit.js';
 import { auditPathSection } from './audit-path.js';
+import { connectionsSection } from './connections.js';
 import { decideSection } from './decide.js';
 import { embeddedSection } from './embedded.js';
 import { maskingSection } from './masking.js';
+import { maskingProxySection } from './masking-proxy.js';
 
-export const sections: readonly BenchSection[] = [analysisSection, decideSection, maskingSection, auditSection, auditPathSection, embeddedSection];
+export const sections: readonly BenchSection[] = [
+  analysisSection,
+  decideSection,
+  maskingSection,
+  maskingProxySection,
+  auditSection,
+  auditPathSection,
+  connectionsSection,
+  embeddedSection,
+];

@@ -8,18 +8,29 @@
  */
 import { AuditError } from './errors.js';
 
-/** Sorted keys with their encoded `"key":` prefixes, per key list: records come in a few shapes. */
-const plans = new Map<string, [string, string][]>();
-const MAX_PLANS = 512;
+/** An object shape's keys as `Object.keys` lists them, and the same keys sorted with their encoded `"key":` prefixes. */
+interface Plan {
+  keys: string[];
+  sorted: [string, string][];
+}
+
+/**
+ * Plans by key count. Records come in a few shapes, so a short scan comparing key lists (property
+ * names are interned: `===` is cheap) finds the plan without building a lookup string per object.
+ */
+const plans = new Map<number, Plan[]>();
+const MAX_PLANS_PER_COUNT = 64;
 
 function plan(keys: string[]): [string, string][] {
-  const id = keys.join('\u0000');
-  let cached = plans.get(id);
-  if (!cached) {
-    cached = [...keys].sort().map((k) => [k, `${JSON.stringify(k)}:`]);
-    if (plans.size < MAX_PLANS) plans.set(id, cached);
+  let bucket = plans.get(keys.length);
+  if (!bucket) plans.set(keys.length, (bucket = []));
+  search: for (const candidate of bucket) {
+    for (let i = 0; i < keys.length; i++) if (candidate.keys[i] !== keys[i]) continue search;
+    return candidate.sorted;
   }
-  return cached;
+  const sorted = [...keys].sort().map((k): [string, string] => [k, `${JSON.stringify(k)}:`]);
+  if (bucket.length < MAX_PLANS_PER_COUNT) bucket.push({ keys, sorted });
+  return sorted;
 }
 
 export function canonicalJson(value: unknown): string {

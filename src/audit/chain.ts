@@ -11,7 +11,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import { canonicalJson } from './canonical.js';
-import { recordAction, recordActor, recordSession, recordTables } from './record.js';
 import type { AuditRecord, ChainAlgorithm, RecordBody } from './record.js';
 
 /** How hashes are computed: the algorithm and, for HMAC, the key. */
@@ -35,27 +34,15 @@ export function hashEncoded(key: ChainKey, seq: number, prev: string, bodyText: 
   return createHash('sha256').update(`${seq}\n${prev}\n`).update(bodyText).digest('hex');
 }
 
-/** A body in the form stores write: its canonical text and the indexed columns derived from it. */
+/** A body in the form stores write: its canonical text and the columns every store keeps. */
 export interface EncodedBody {
   text: string;
   time: string;
   kind: string;
-  actor: string | null;
-  session: string | null;
-  action: string | null;
-  tables: string[];
 }
 
 export function encodeBody(body: RecordBody): EncodedBody {
-  return {
-    text: canonicalJson(body),
-    time: body.time,
-    kind: body.kind,
-    actor: recordActor(body) ?? null,
-    session: recordSession(body) ?? null,
-    action: recordAction(body) ?? null,
-    tables: recordTables(body),
-  };
+  return { text: canonicalJson(body), time: body.time, kind: body.kind };
 }
 
 /** Hashes of a batch sealed after `head` (seq and hash of the last record; 0 and zeros when empty). */

@@ -10,7 +10,6 @@ import { AuditError } from './errors.js';
 import { cefLine, exportable, jsonLine, otelLine, type ExportFormat } from './export.js';
 import { formatRecord } from './format.js';
 import { openStore, type AuditConfig } from './index.js';
-import { PostgresAuditStore } from './postgres-store.js';
 import type { AuditRecord, Redaction } from './record.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 import type { AuditStore, SearchQuery } from './store.js';
@@ -25,7 +24,7 @@ export interface CommandIO {
 
 /** Opens a store for reading only: never creates one where a path was mistyped. */
 export async function openForReading(config: AuditConfig): Promise<AuditStore> {
-  if (config.store === 'postgres') return PostgresAuditStore.openReadOnly({ url: config.url, ...(config.schema ? { schema: config.schema } : {}) });
+  if (config.store === 'postgres') return (await import('./postgres-store.js')).PostgresAuditStore.openReadOnly({ url: config.url, ...(config.schema ? { schema: config.schema } : {}) });
   return SqliteAuditStore.openReadOnly(config.path);
 }
 

@@ -50,15 +50,13 @@ export function tablesOf(effects: Effect[]): { read: string[]; written: WrittenT
 
 export function decisionInput(ctx: DecisionContext): AuditInput {
   const { statement, decision, context } = ctx;
-  return {
+  const { read, written } = tablesOf(statement.effects);
+  // Assignments, not conditional spreads: this runs for every statement.
+  const input: Extract<AuditInput, { kind: 'decision' }> = {
     kind: 'decision',
     session: ctx.session,
     door: ctx.door,
     actor: auditActor(ctx.actor),
-    ...(context.clientAddress !== undefined ? { clientAddress: context.clientAddress } : {}),
-    ...(context.applicationName !== undefined ? { applicationName: context.applicationName } : {}),
-    ...(context.database !== undefined ? { database: context.database } : {}),
-    ...(context.transaction !== undefined ? { transaction: context.transaction } : {}),
     statementIndex: statement.index,
     statement: statement.sql,
     fingerprint: statement.fingerprint,
@@ -67,12 +65,18 @@ export function decisionInput(ctx: DecisionContext): AuditInput {
     action: decision.action,
     rules: [...decision.rules],
     message: decision.message,
-    ...(decision.hint !== undefined ? { hint: decision.hint } : {}),
-    ...(decision.sqlstate !== undefined ? { sqlstate: decision.sqlstate } : {}),
     tags: { ...statement.tags },
-    ...(decision.impact !== undefined ? { impact: decision.impact } : {}),
-    ...(decision.errors.length > 0 ? { errors: [...decision.errors] } : {}),
-    ...tablesOf(statement.effects),
-    ...(ctx.parameters !== undefined ? { parameters: ctx.parameters } : {}),
+    read,
+    written,
   };
+  if (context.clientAddress !== undefined) input.clientAddress = context.clientAddress;
+  if (context.applicationName !== undefined) input.applicationName = context.applicationName;
+  if (context.database !== undefined) input.database = context.database;
+  if (context.transaction !== undefined) input.transaction = context.transaction;
+  if (decision.hint !== undefined) input.hint = decision.hint;
+  if (decision.sqlstate !== undefined) input.sqlstate = decision.sqlstate;
+  if (decision.impact !== undefined) input.impact = decision.impact;
+  if (decision.errors.length > 0) input.errors = [...decision.errors];
+  if (ctx.parameters !== undefined) input.parameters = ctx.parameters;
+  return input;
 }

@@ -11,7 +11,6 @@
  */
 import { hostname } from 'node:os';
 import { AuditError } from './errors.js';
-import { PostgresAuditStore } from './postgres-store.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 import { AuditTrail } from './trail.js';
 import type { Redaction } from './record.js';
@@ -77,7 +76,9 @@ export async function openStore(config: AuditConfig, instance: string): Promise<
         ...(config.synchronous ? { synchronous: config.synchronous } : {}),
         ...(config.busyTimeoutMs !== undefined ? { busyTimeoutMs: config.busyTimeoutMs } : {}),
       });
-    case 'postgres':
+    case 'postgres': {
+      // node-postgres loads only for this store: the SQLite default (and `serve` on it) never needs it.
+      const { PostgresAuditStore } = await import('./postgres-store.js');
       return PostgresAuditStore.open({
         url: config.url,
         instance,
@@ -85,6 +86,7 @@ export async function openStore(config: AuditConfig, instance: string): Promise<
         ...(config.schema ? { schema: config.schema } : {}),
         ...(config.poolSize ? { poolSize: config.poolSize } : {}),
       });
+    }
     default:
       throw new AuditError('bad-config', `unknown audit store \`${(config as { store: string }).store}\``, {
         hint: 'use `sqlite` or `postgres`',

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { canonicalJson, canonicalText } from './canonical.js';
 import { assemble, chainKey, encodeBody, hashEncoded, sealTexts, type ChainKey } from './chain.js';
 import { AuditError } from './errors.js';
-import { ZERO_HASH } from './record.js';
+import { recordAction, recordActor, recordSession, recordTables, ZERO_HASH } from './record.js';
 import type { AuditRecord, ChainAlgorithm, RecordBody } from './record.js';
 import { prunedGenesis, rowToRecord, type AuditStore, type ChainHead, type PruneResult, type ReadRange, type SearchQuery, type StoredRow } from './store.js';
 import { bareName, tableMatch } from './table-names.js';
@@ -166,9 +166,10 @@ export class PostgresAuditStore implements AuditStore {
     const tables: [string[], string[], number[]] = [[], [], []];
     encoded.forEach((e, i) => {
       const seq = current.seq + 1 + i;
-      const values = [seq, i === 0 ? current.hash : hashes[i - 1], hashes[i], e.time, e.kind, e.actor, e.session, e.action, e.text];
+      const body = bodies[i]!;
+      const values = [seq, i === 0 ? current.hash : hashes[i - 1], hashes[i], e.time, e.kind, recordActor(body) ?? null, recordSession(body) ?? null, recordAction(body) ?? null, e.text];
       values.forEach((v, c) => cols[c]!.push(v));
-      for (const name of e.tables) {
+      for (const name of recordTables(body)) {
         tables[0].push(name);
         tables[1].push(bareName(name));
         tables[2].push(seq);

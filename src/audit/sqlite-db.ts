@@ -11,9 +11,12 @@ import { assemble, encodeBody, hashEncoded, sealTexts, type ChainKey, type Encod
 import { AuditError } from './errors.js';
 import { ZERO_HASH } from './record.js';
 import type { AuditRecord, ChainAlgorithm, RecordBody } from './record.js';
-import { prunedGenesis, rowToRecord, type ChainHead, type PruneResult, type ReadRange, type SearchQuery, type StoredRow } from './store.js';
-import { bareName, tableMatch } from './table-names.js';
+import { keyConditions, meetsConditions, searchKeys, type KeyCondition } from './search-keys.js';
+import { hasKeyTable, KEY_SCHEMA, keyedThrough, keysBetween, keysOfText, keyWriter, migrateToKeys } from './sqlite-keys.js';
+import { prunedGenesis, rowToRecord, type ChainHead, type KeyedRow, type PruneResult, type ReadRange, type SearchQuery } from './store.js';
 
+// A commit writes the record row and nothing else: search keys, the time among them, are written
+// after commit, in batches (./sqlite-keys.ts).
 const SCHEMA = `
 create table if not exists audit_meta (key text primary key, value text not null);
 create table if not exists audit_record (
@@ -22,22 +25,9 @@ create table if not exists audit_record (
   hash text not null,
   time text not null,
   kind text not null,
-  actor text,
-  session text,
-  action text,
   body text not null
 );
-create index if not exists audit_record_time on audit_record(time);
-create index if not exists audit_record_actor on audit_record(actor) where actor is not null;
-create index if not exists audit_record_session on audit_record(session) where session is not null;
-create table if not exists audit_table (
-  name text not null,
-  bare text not null,
-  seq integer not null,
-  primary key (name, seq)
-) without rowid;
-create index if not exists audit_table_bare on audit_table(bare, seq);
-`;
+${KEY_SCHEMA}`;
 
 export interface SqliteOptions {
   path: string;
@@ -52,9 +42,6 @@ interface RowShape {
   hash: string;
   time: string;
   kind: string;
-  actor: string | null;
-  session: string | null;
-  action: string | null;
   body: string;
 }
 
@@ -68,7 +55,8 @@ export interface Appended {
 export class SqliteAuditDb {
   readonly db: Database.Database;
   private readonly insertRecord: Database.Statement;
-  private readonly insertTable: Database.Statement;
+  /** Whether the file has the key table (not so for a file from before keys opened read-only). */
+  private readonly keys: boolean;
   private readonly headStmt: Database.Statement;
   private appendTx: Database.Transaction<(key: ChainKey, bodies: EncodedBody[]) => Appended> | undefined;
 
@@ -81,11 +69,10 @@ export class SqliteAuditDb {
         this.db.pragma('journal_mode = WAL');
         this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
         this.db.exec(SCHEMA);
+        migrateToKeys(this.db);
       }
-      this.insertRecord = this.db.prepare(
-        'insert into audit_record (seq, prev, hash, time, kind, actor, session, action, body) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      );
-      this.insertTable = this.db.prepare('insert or ignore into audit_table (name, bare, seq) values (?, ?, ?)');
+      this.keys = hasKeyTable(this.db);
+      this.insertRecord = this.db.prepare('insert into audit_record (seq, prev, hash, time, kind, body) values (?, ?, ?, ?, ?, ?)');
       this.headStmt = this.db.prepare('select seq, hash from audit_record order by seq desc limit 1');
     } catch (cause) {
       if (cause instanceof AuditError) throw cause;
@@ -147,8 +134,7 @@ export class SqliteAuditDb {
     for (let i = 0; i < bodies.length; i++) {
       const b = bodies[i]!;
       const seq = head.seq + 1 + i;
-      this.insertRecord.run(seq, prev, hashes[i], b.time, b.kind, b.actor, b.session, b.action, b.text);
-      for (const name of b.tables) this.insertTable.run(name, bareName(name), seq);
+      this.insertRecord.run(seq, prev, hashes[i], b.time, b.kind, b.text);
       prev = hashes[i]!;
     }
     return { first: head.seq + 1, prev: head.hash, hashes };
@@ -171,13 +157,51 @@ export class SqliteAuditDb {
     return rows.map(rowToRecord);
   }
 
+  /**
+   * Records up to the key mark are found through their keys; those after it (committed, not yet
+   * keyed) by reading them. Both in one read transaction, so the mark and the rows agree.
+   */
   search(query: SearchQuery): AuditRecord[] {
+    const { conditions, rest } = keyConditions(query);
+    const desc = query.order === 'desc';
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    const timed = query.since !== undefined || query.until !== undefined;
+    if (conditions.length === 0 && !timed) return this.matching(rest, [], {}, limit, desc).map(rowToRecord);
+    return this.db.transaction((): AuditRecord[] => {
+      const through = this.keys ? keyedThrough(this.db) : 0;
+      const keyed = (n: number): RowShape[] => (through > 0 ? this.matching(rest, conditions, { to: through, byTimeKey: timed }, n, desc) : []);
+      const unkeyed = (n: number): RowShape[] => {
+        const rows = this.matching(rest, [], { from: through + 1 }, Number.POSITIVE_INFINITY, desc);
+        return rows.filter((r) => meetsConditions(keysOfText(r.body), conditions)).slice(0, n);
+      };
+      const first = desc ? unkeyed(limit) : keyed(limit);
+      const second = first.length < limit ? (desc ? keyed(limit - first.length) : unkeyed(limit - first.length)) : [];
+      return [...first, ...second].map(rowToRecord);
+    })();
+  }
+
+  /** Rows in `range` that meet the filters of `query` that read the record, and the key `conditions`. */
+  private matching(
+    query: SearchQuery,
+    conditions: KeyCondition[],
+    range: { from?: number; to?: number; byTimeKey?: boolean },
+    limit: number,
+    desc: boolean,
+  ): RowShape[] {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (query.actor !== undefined) (where.push('r.actor = ?'), params.push(query.actor));
-    if (query.decision !== undefined) (where.push("r.kind = 'decision' and r.action = ?"), params.push(query.decision));
+    if (range.from !== undefined) (where.push('r.seq >= ?'), params.push(range.from));
+    if (range.to !== undefined) (where.push('r.seq <= ?'), params.push(range.to));
+    if (range.byTimeKey) {
+      where.push("r.seq in (select seq from audit_key where name = 'time' and value >= ? and value < ?)");
+      params.push(query.since ?? '', query.until ?? '\uffff');
+    }
+    for (const c of conditions) {
+      where.push(`r.seq in (select seq from audit_key where name = ? and value in (${c.values.map(() => '?').join(',')}))`);
+      params.push(c.name, ...c.values);
+    }
+    if (query.decision !== undefined) (where.push("r.kind = 'decision' and json_extract(r.body, '$.action') = ?"), params.push(query.decision));
     if (query.kind !== undefined) (where.push('r.kind = ?'), params.push(query.kind));
-    if (query.session !== undefined) (where.push('r.session = ?'), params.push(query.session));
     if (query.since !== undefined) (where.push('r.time >= ?'), params.push(query.since));
     if (query.until !== undefined) (where.push('r.time < ?'), params.push(query.until));
     if (query.after !== undefined) (where.push('r.seq > ?'), params.push(query.after));
@@ -186,37 +210,21 @@ export class SqliteAuditDb {
       where.push("r.kind = 'decision' and exists (select 1 from json_each(r.body, '$.rules') where value = ?)");
       params.push(query.rule);
     }
-    if (query.table !== undefined) {
-      const match = tableMatch(query.table);
-      if (match.bare !== undefined) {
-        where.push('exists (select 1 from audit_table t where t.seq = r.seq and t.bare = ?)');
-        params.push(match.bare);
-      } else {
-        where.push(`exists (select 1 from audit_table t where t.seq = r.seq and t.name in (${match.names.map(() => '?').join(',')}))`);
-        params.push(...match.names);
-      }
-    }
-    const order = query.order === 'desc' ? 'desc' : 'asc';
-    const sql = `select r.seq, r.prev, r.hash, r.body from audit_record r ${where.length ? `where ${where.join(' and ')}` : ''} order by r.seq ${order} limit ?`;
-    return (this.db.prepare(sql).all(...params, query.limit ?? -1) as RowShape[]).map(rowToRecord);
+    const sql = `select r.seq, r.prev, r.hash, r.body from audit_record r ${where.length ? `where ${where.join(' and ')}` : ''} order by r.seq ${desc ? 'desc' : 'asc'} limit ?`;
+    return this.db.prepare(sql).all(...params, Number.isFinite(limit) ? limit : -1) as RowShape[];
   }
 
-  /** Raw rows with their table index, in seq order. */
-  scanPage(from: number, to: number, limit: number): StoredRow[] {
-    const rows = this.db
-      .prepare('select seq, prev, hash, time, kind, actor, session, action, body from audit_record where seq >= ? and seq <= ? order by seq limit ?')
-      .all(from, to, limit) as RowShape[];
-    if (rows.length === 0) return [];
-    const tables = this.db
-      .prepare('select seq, name from audit_table where seq >= ? and seq <= ? order by seq, name')
-      .all(rows[0]!.seq, rows[rows.length - 1]!.seq) as { seq: number; name: string }[];
-    const bySeq = new Map<number, string[]>();
-    for (const t of tables) {
-      const list = bySeq.get(t.seq) ?? [];
-      list.push(t.name);
-      bySeq.set(t.seq, list);
-    }
-    return rows.map((r) => ({ ...r, tables: bySeq.get(r.seq) ?? [] }));
+  /** Raw rows with their stored keys, in seq order, for the verifier. */
+  scanPage(from: number, to: number, limit: number): KeyedRow[] {
+    return this.db.transaction((): KeyedRow[] => {
+      const rows = this.db
+        .prepare('select seq, prev, hash, time, kind, body from audit_record where seq >= ? and seq <= ? order by seq limit ?')
+        .all(from, to, limit) as RowShape[];
+      if (rows.length === 0) return [];
+      const through = this.keys ? keyedThrough(this.db) : 0;
+      const keys = this.keys ? keysBetween(this.db, rows[0]!.seq, rows[rows.length - 1]!.seq) : new Map();
+      return rows.map((r) => ({ ...r, keys: keys.get(r.seq) ?? [], keyed: r.seq <= through }));
+    })();
   }
 
   prune(key: ChainKey, before: string, stamp: { time: string; instance: string }): PruneResult {
@@ -235,12 +243,11 @@ export class SqliteAuditDb {
       const removed = (this.db.prepare('select count(*) as n from audit_record where seq <= ?').get(standIn) as { n: number }).n;
       const anchor = this.db.prepare('select time, hash from audit_record where seq = ?').get(standIn) as { time: string; hash: string };
       this.db.prepare('delete from audit_record where seq < ?').run(standIn);
-      this.db.prepare('delete from audit_table where seq <= ?').run(standIn);
+      this.db.prepare('delete from audit_key where seq <= ?').run(standIn);
       // The stand-in keeps the time of the record it replaces, so later prunes by date see it as old.
       const genesis = prunedGenesis(key.algorithm, { time: anchor.time, instance: stamp.instance }, before, removed);
-      this.db
-        .prepare('update audit_record set kind = ?, actor = null, session = null, action = null, time = ?, body = ? where seq = ?')
-        .run('genesis', genesis.time, canonicalJson(genesis), standIn);
+      this.db.prepare('update audit_record set kind = ?, time = ?, body = ? where seq = ?').run('genesis', genesis.time, canonicalJson(genesis), standIn);
+      if (standIn <= keyedThrough(this.db)) keyWriter(this.db)(standIn, searchKeys(genesis));
       const body: RecordBody = { kind: 'checkpoint', reason: 'prune', through: standIn, throughHash: anchor.hash, removed, before, ...stamp };
       const written = this.appendInTransaction(key, [encodeBody(body)]);
       const [checkpoint] = assemble([body], written.first, written.prev, written.hashes);

@@ -15,7 +15,7 @@ export interface WorkerSetup {
 
 export type WorkerRequest =
   /** Encoded bodies packed flat (see `pack`): strings clone far cheaper than objects. */
-  | { type: 'append'; id: number; packed: (string | null)[] }
+  | { type: 'append'; id: number; packed: string[] }
   | { type: 'prune'; id: number; before: string; stamp: { time: string; instance: string } }
   | { type: 'close' };
 
@@ -33,37 +33,22 @@ export type WorkerReply =
   | { type: 'pruned'; id: number; result: PruneResult }
   | { type: 'failed'; id: number; error: WorkerFailure };
 
-const FIELDS = 7;
+const FIELDS = 3;
 
-/** Flattens encoded bodies for postMessage; table names are joined by NUL, which no identifier holds. */
-export function pack(bodies: EncodedBody[]): (string | null)[] {
-  const out: (string | null)[] = new Array(bodies.length * FIELDS);
+/** Flattens encoded bodies for postMessage. */
+export function pack(bodies: EncodedBody[]): string[] {
+  const out: string[] = new Array(bodies.length * FIELDS);
   let i = 0;
   for (const b of bodies) {
     out[i++] = b.text;
     out[i++] = b.time;
     out[i++] = b.kind;
-    out[i++] = b.actor;
-    out[i++] = b.session;
-    out[i++] = b.action;
-    out[i++] = b.tables.length ? b.tables.join('\u0000') : null;
   }
   return out;
 }
 
-export function unpack(packed: (string | null)[]): EncodedBody[] {
+export function unpack(packed: string[]): EncodedBody[] {
   const out: EncodedBody[] = [];
-  for (let i = 0; i < packed.length; i += FIELDS) {
-    const tables = packed[i + 6];
-    out.push({
-      text: packed[i]!,
-      time: packed[i + 1]!,
-      kind: packed[i + 2]!,
-      actor: packed[i + 3] ?? null,
-      session: packed[i + 4] ?? null,
-      action: packed[i + 5] ?? null,
-      tables: tables ? tables.split('\u0000') : [],
-    });
-  }
+  for (let i = 0; i < packed.length; i += FIELDS) out.push({ text: packed[i]!, time: packed[i + 1]!, kind: packed[i + 2]! });
   return out;
 }

@@ -3,12 +3,14 @@
  * here, off the proxy's event loop: commits with `synchronous: full` (an fsync each), commits that
  * found another writer's lock on the main thread, prunes, and checkpoints. Each `append` message is
  * one IMMEDIATE transaction (the trail batches one event-loop turn's records into one message: group
- * commit) and is answered only after COMMIT.
+ * commit) and is answered only after COMMIT. Search keys are written here too, after commit, in
+ * batches (./sqlite-keys.ts), whichever thread committed the records.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { chainKey } from './chain.js';
 import { AuditError } from './errors.js';
 import { SqliteAuditDb } from './sqlite-db.js';
+import { KEY_BATCH, keyPending } from './sqlite-keys.js';
 import { unpack, type WorkerReply, type WorkerRequest, type WorkerSetup } from './sqlite-protocol.js';
 
 const setup = workerData as WorkerSetup;
@@ -52,14 +54,28 @@ function checkpoint(): void {
   }
 }
 
+/** How often committed records get their search keys. */
+const KEY_MS = 100;
+
+/** Keys every record committed so far, a batch per transaction. */
+function keyAll(): void {
+  try {
+    while (keyPending(db.db, KEY_BATCH) === KEY_BATCH);
+  } catch {
+    // Keys that cannot be written now are written at the next tick; search reads unkeyed records meanwhile.
+  }
+}
+
 const busyTimeoutMs = setup.busyTimeoutMs !== undefined ? Math.max(0, Math.floor(setup.busyTimeoutMs)) : 10_000;
 let db: SqliteAuditDb;
 let checkpoints: ReturnType<typeof setInterval> | undefined;
+let keys: ReturnType<typeof setInterval> | undefined;
 try {
   db = new SqliteAuditDb({ path: setup.path, synchronous: setup.synchronous });
   db.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.initialise(key, setup.stamp);
   if (setup.checkpoints) checkpoints = setInterval(checkpoint, CHECKPOINT_MS);
+  keys = setInterval(keyAll, KEY_MS);
   post({ type: 'ready', algorithm: db.algorithm });
 } catch (err) {
   post({ type: 'fatal', error: errorOf(err) });
@@ -84,6 +100,8 @@ port.on('message', (msg: WorkerRequest) => {
       return;
     case 'close':
       clearInterval(checkpoints);
+      clearInterval(keys);
+      keyAll();
       checkpoint();
       db.close();
       port.close();

@@ -5,6 +5,7 @@
  */
 import type { Action } from '../policy/types.js';
 import type { AuditRecord, ChainAlgorithm, RecordBody, RecordKind } from './record.js';
+import type { SearchKey } from './search-keys.js';
 
 /** A stored row back into a record. */
 export function rowToRecord(row: { seq: number; prev: string; hash: string; body: string }): AuditRecord {
@@ -22,21 +23,35 @@ export interface ChainHead {
   count: number;
 }
 
-/** A row as stored, for the verifier: the body text exactly as saved and the indexed columns beside it. */
-export interface StoredRow {
+/** A row as stored, for the verifier: the body text exactly as saved and the index beside it. */
+interface RowBase {
   seq: number;
   prev: string;
   hash: string;
   body: string;
-  /** Indexed copies of body fields; verify checks they still agree with the body. */
+  /** Copies of body fields in columns; verify checks they still agree with the body. */
   time: string;
   kind: string;
+}
+
+/** A row whose search fields are columns beside it (PostgreSQL store). */
+export interface ColumnRow extends RowBase {
   actor: string | null;
   session: string | null;
   action: string | null;
   /** Names in the table index, sorted. */
   tables: string[];
 }
+
+/** A row whose search keys are written after commit (SQLite store, ./search-keys.ts). */
+export interface KeyedRow extends RowBase {
+  /** Keys stored for the record. */
+  keys: SearchKey[];
+  /** Whether the record is at or before the key mark: its keys must then be exactly its own, else none. */
+  keyed: boolean;
+}
+
+export type StoredRow = ColumnRow | KeyedRow;
 
 export interface ReadRange {
   from?: number;

@@ -77,17 +77,18 @@ export class AuditTrail {
     await this.store.close();
   }
 
+  /** The body to seal: a copy of `input` (the caller's object is left alone) with defaults filled and the statement redacted. */
   private body(input: AuditInput): RecordBody {
-    const base = { ...input, time: input.time ?? new Date().toISOString(), instance: input.instance ?? this.options.instance };
-    if (base.kind !== 'decision') return base as RecordBody;
+    // One copy and assignments: rest/spread patterns cost several copies, and this runs for every record.
+    const body = { ...input } as RecordBody & { parameters?: unknown };
+    body.time = input.time ?? new Date().toISOString();
+    body.instance = input.instance ?? this.options.instance;
+    if (body.kind !== 'decision') return body;
     const mode = this.options.redact;
-    const { parameters, ...rest } = base;
-    return {
-      ...rest,
-      statement: redactStatement(base.statement, mode),
-      redaction: mode,
-      ...(mode === 'none' && parameters !== undefined ? { parameters } : {}),
-    };
+    body.statement = redactStatement(body.statement, mode);
+    body.redaction = mode;
+    if (mode !== 'none' && body.parameters !== undefined) delete body.parameters;
+    return body;
   }
 
   private schedule(): void {

@@ -18,6 +18,7 @@ import { recordAction, recordActor, recordSession, recordTables, ZERO_HASH } fro
 import type { RecordBody } from './record.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { AuditStore, StoredRow } from './store.js';
+import { sameKeys, searchKeys } from './search-keys.js';
 
 export type Problem = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'truncated';
 
@@ -68,10 +69,11 @@ function isPrunedGenesis(body: Body): boolean {
   return body.parsed?.kind === 'genesis' && body.parsed.reason === 'pruned';
 }
 
-/** Whether the indexed columns still say what the body says. */
+/** Whether the indexed columns (or search keys) still say what the body says. */
 function indexMismatch(row: StoredRow, body: RecordBody): string | undefined {
   if (row.time !== body.time) return 'time';
   if (row.kind !== body.kind) return 'kind';
+  if ('keys' in row) return sameKeys(row.keys, row.keyed ? searchKeys(body) : []) ? undefined : 'search key';
   if ((row.actor ?? undefined) !== recordActor(body)) return 'actor';
   if ((row.session ?? undefined) !== recordSession(body)) return 'session';
   if ((row.action ?? undefined) !== recordAction(body)) return 'action';

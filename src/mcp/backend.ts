@@ -13,14 +13,11 @@ import { loadSecrets } from '../policy/secrets.js';
 import type { ProxyLog } from '../proxy/ports.js';
 import { startProxy } from '../proxy/start.js';
 import { parseUpstreamUrl } from '../upstream/url.js';
+import { EMBEDDED_ACTOR, PROXY_URL_ENV } from './defaults.js';
 import { McpSetupError } from './errors.js';
 import { rulesFromPolicyFile, type PolicyRules } from './policy-source.js';
 import { pgSsl, type ProxyLogin } from './proxy-client.js';
 
-/** Environment variable of the proxy URL (with the actor's credentials for stdio). */
-export const PROXY_URL_ENV = 'PARAPET_URL';
-/** The sample actor the embedded default logs in as. */
-export const EMBEDDED_ACTOR = 'agent';
 
 export interface McpBackend {
   kind: 'remote' | 'embedded';

@@ -21,9 +21,6 @@ export interface McpServerOptions {
   rules?: PolicyRules;
 }
 
-/** Rows per result when nothing else is configured. */
-export const DEFAULT_MAX_ROWS = 100;
-
 export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: 'parapet', version: packageVersion() }, { instructions: instructions(options.login.user) });
   const ctx: ToolContext = {

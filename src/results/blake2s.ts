@@ -12,7 +12,6 @@ export class Blake2s {
   /** The chaining value after the key block (or the initial one, unkeyed). */
   readonly #start = new Int32Array(8);
   readonly #h = new Int32Array(8);
-  readonly #m = new Int32Array(16);
   readonly #block = new Uint8Array(64);
   readonly #keyed: boolean;
   /** The digest of the empty message (with a key, the key block is then the last block). */
@@ -53,20 +52,20 @@ export class Blake2s {
       out.set(this.#empty, at);
       return;
     }
-    const h = this.#h;
-    h.set(this.#start);
+    let from = this.#start;
     let counter = this.#keyed ? 64 : 0;
     // Every block but the last is a full one (the last may be full too).
     while (end - start > 64) {
       counter += 64;
-      this.#compress(data, start, counter, false);
+      this.#compress(data, start, counter, false, from);
+      from = this.#h;
       start += 64;
     }
     const block = this.#block;
     const length = end - start;
     for (let i = 0; i < length; i++) block[i] = data[start + i]!;
     for (let i = length; i < 64; i++) block[i] = 0;
-    this.#compress(block, 0, counter + length, true);
+    this.#compress(block, 0, counter + length, true, from);
     this.#writeDigest(out, at);
   }
 
@@ -83,21 +82,31 @@ export class Blake2s {
   }
 
   /** F: one 64-byte block at data[start] into the chaining value; `counter` counts bytes so far, this block included. */
-  #compress(data: Uint8Array, start: number, counter: number, last: boolean): void {
-    const m = this.#m;
-    for (let i = 0; i < 16; i++) {
-      const o = start + 4 * i;
-      m[i] = data[o]! | (data[o + 1]! << 8) | (data[o + 2]! << 16) | (data[o + 3]! << 24);
-    }
+  #compress(data: Uint8Array, start: number, counter: number, last: boolean, from: Int32Array = this.#h): void {
     const h = this.#h;
-    let v0 = h[0]!, v1 = h[1]!, v2 = h[2]!, v3 = h[3]!, v4 = h[4]!, v5 = h[5]!, v6 = h[6]!, v7 = h[7]!;
+    const h0 = from[0]!, h1 = from[1]!, h2 = from[2]!, h3 = from[3]!, h4 = from[4]!, h5 = from[5]!, h6 = from[6]!, h7 = from[7]!;
+    let v0 = h0, v1 = h1, v2 = h2, v3 = h3, v4 = h4, v5 = h5, v6 = h6, v7 = h7;
     let v8 = IV[0] | 0, v9 = IV[1] | 0, v10 = IV[2] | 0, v11 = IV[3] | 0;
     let v12 = (IV[4] ^ counter) | 0;
     let v13 = (IV[5] ^ Math.floor(counter / 0x100000000)) | 0;
     let v14 = last ? ~IV[6] : IV[6] | 0;
     let v15 = IV[7] | 0;
-    const m0 = m[0]!, m1 = m[1]!, m2 = m[2]!, m3 = m[3]!, m4 = m[4]!, m5 = m[5]!, m6 = m[6]!, m7 = m[7]!;
-    const m8 = m[8]!, m9 = m[9]!, m10 = m[10]!, m11 = m[11]!, m12 = m[12]!, m13 = m[13]!, m14 = m[14]!, m15 = m[15]!;
+    const m0 = word(data, start + 0);
+    const m1 = word(data, start + 4);
+    const m2 = word(data, start + 8);
+    const m3 = word(data, start + 12);
+    const m4 = word(data, start + 16);
+    const m5 = word(data, start + 20);
+    const m6 = word(data, start + 24);
+    const m7 = word(data, start + 28);
+    const m8 = word(data, start + 32);
+    const m9 = word(data, start + 36);
+    const m10 = word(data, start + 40);
+    const m11 = word(data, start + 44);
+    const m12 = word(data, start + 48);
+    const m13 = word(data, start + 52);
+    const m14 = word(data, start + 56);
+    const m15 = word(data, start + 60);
     // round 0
     v0 = (v0 + v4 + m0) | 0; v12 ^= v0; v12 = ((v12 >>> 16) | (v12 << 16));
     v8 = (v8 + v12) | 0; v4 ^= v8; v4 = ((v4 >>> 12) | (v4 << 20));
@@ -428,13 +437,18 @@ export class Blake2s {
     v9 = (v9 + v14) | 0; v4 ^= v9; v4 = ((v4 >>> 12) | (v4 << 20));
     v3 = (v3 + v4 + m0) | 0; v14 ^= v3; v14 = ((v14 >>> 8) | (v14 << 24));
     v9 = (v9 + v14) | 0; v4 ^= v9; v4 = ((v4 >>> 7) | (v4 << 25));
-    h[0] = h[0]! ^ v0 ^ v8;
-    h[1] = h[1]! ^ v1 ^ v9;
-    h[2] = h[2]! ^ v2 ^ v10;
-    h[3] = h[3]! ^ v3 ^ v11;
-    h[4] = h[4]! ^ v4 ^ v12;
-    h[5] = h[5]! ^ v5 ^ v13;
-    h[6] = h[6]! ^ v6 ^ v14;
-    h[7] = h[7]! ^ v7 ^ v15;
+    h[0] = h0 ^ v0 ^ v8;
+    h[1] = h1 ^ v1 ^ v9;
+    h[2] = h2 ^ v2 ^ v10;
+    h[3] = h3 ^ v3 ^ v11;
+    h[4] = h4 ^ v4 ^ v12;
+    h[5] = h5 ^ v5 ^ v13;
+    h[6] = h6 ^ v6 ^ v14;
+    h[7] = h7 ^ v7 ^ v15;
   }
+}
+
+/** The little-endian 32-bit word at data[at]. */
+function word(data: Uint8Array, at: number): number {
+  return data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24);
 }

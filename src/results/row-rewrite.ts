@@ -20,25 +20,31 @@ const BLOCK_BYTES = 128 * 1024;
 export class OutputBlock {
   #block: Buffer;
   #used = 0;
+  /** Where the row being written goes: the block, or a buffer of its own. */
+  target: Buffer;
 
   constructor(readonly blockBytes = BLOCK_BYTES) {
-    this.#block = Buffer.allocUnsafe(blockBytes);
+    this.#block = this.target = Buffer.allocUnsafe(blockBytes);
   }
 
-  /** A buffer with `bytes` free from `at`; a row larger than half a block gets a buffer of its own. */
-  reserve(bytes: number): { buffer: Buffer; at: number } {
-    if (bytes > this.blockBytes >> 1) return { buffer: Buffer.allocUnsafe(bytes), at: 0 };
+  /** Makes `target` a buffer with `bytes` free from the returned offset; a row larger than half a block gets a buffer of its own. */
+  reserve(bytes: number): number {
+    if (bytes > this.blockBytes >> 1) {
+      this.target = Buffer.allocUnsafe(bytes);
+      return 0;
+    }
     if (this.#used + bytes > this.blockBytes) {
       this.#block = Buffer.allocUnsafe(this.blockBytes);
       this.#used = 0;
     }
-    return { buffer: this.#block, at: this.#used };
+    this.target = this.#block;
+    return this.#used;
   }
 
-  /** The bytes `[at, end)` of the reserved buffer are handed out. */
-  commit(buffer: Buffer, at: number, end: number): Buffer {
-    if (buffer === this.#block) this.#used = end;
-    return buffer.subarray(at, end);
+  /** The bytes `[at, end)` of `target` are handed out. */
+  commit(at: number, end: number): Buffer {
+    if (this.target === this.#block) this.#used = end;
+    return this.target.subarray(at, end);
   }
 }
 
@@ -51,7 +57,8 @@ export function rewriteDataRow(payload: Buffer, maskers: readonly (FieldMasker |
   const count = (payload[0]! << 8) | payload[1]!;
   let room = 5 + payload.length;
   for (let i = 0; i < maskers.length && i < count; i++) room += maskers[i]?.maxBytes ?? 0;
-  const { buffer: out, at: first } = output.reserve(room);
+  const first = output.reserve(room);
+  const out = output.target;
   out[first] = BackendCode.DataRow;
   out[first + 5] = payload[0]!;
   out[first + 6] = payload[1]!;
@@ -78,7 +85,7 @@ export function rewriteDataRow(payload: Buffer, maskers: readonly (FieldMasker |
   if (offset !== payload.length) throw malformed();
   at = copyBytes(payload, run, offset, out, at);
   writeInt32(out, first + 1, at - first - 1);
-  return output.commit(out, first, at);
+  return output.commit(first, at);
 }
 
 function int32(b: Buffer, at: number): number {

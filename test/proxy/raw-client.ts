@@ -26,10 +26,24 @@ export class RawClient {
   #messages: BackendMessage[] = [];
   #waiters: Array<() => void> = [];
   #closed = false;
+  /** Set while `countReply` reads a reply without decoding it. */
+  #counting: { bytes: number; error?: string; done(result: { bytes: number; error?: string }): void } | undefined;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
     socket.on('data', (chunk: Buffer) => {
+      const counting = this.#counting;
+      if (counting) {
+        counting.bytes += chunk.length;
+        for (const frame of this.#reader.push(chunk)) {
+          if (frame.code === 0x45 /* E */) counting.error ??= decodeBackend(frame).type;
+          if (frame.code === 0x5a /* Z */) {
+            this.#counting = undefined;
+            counting.done({ bytes: counting.bytes, ...(counting.error ? { error: counting.error } : {}) });
+          }
+        }
+        return;
+      }
       for (const frame of this.#reader.push(chunk)) this.#messages.push(decodeBackend(frame));
       this.#wake();
     });
@@ -109,6 +123,14 @@ export class RawClient {
   async query(sql: string): Promise<BackendMessage[]> {
     this.send(fe.query(sql));
     return this.untilReady();
+  }
+
+  /** Sends a simple Query and reads its reply through ReadyForQuery without decoding it (benchmarks): the bytes, and whether an error came. */
+  countReply(sql: string): Promise<{ bytes: number; error?: string }> {
+    return new Promise((resolve) => {
+      this.#counting = { bytes: 0, done: resolve };
+      this.send(fe.query(sql));
+    });
   }
 
   get closed(): boolean {
