@@ -96,8 +96,14 @@ export function catalogGuards(options: CatalogGuardsOptions): LiveGuardsPort {
         maskKey,
         ...(runner ? { session: { runner } } : {}),
       });
-      const prepare = await options.attach?.(entry.catalog, link, guards);
       entry.sessions++;
+      let prepare: SessionPrepare | undefined;
+      try {
+        prepare = await options.attach?.(entry.catalog, link, guards);
+      } catch (error) {
+        release(database, entry);
+        throw error;
+      }
       let released = false;
       return Object.assign(guards, {
         sized: sizedRules(policy),
