@@ -94,10 +94,8 @@ class LentCatalog {
   async connect(session: BorrowedSession, resolution: () => ResolutionContext): Promise<void> {
     await withLentQueries(session, (reads) =>
       this.queries.during(reads, async () => {
-        const [[xid] = []] = await reads.rows('SELECT pg_snapshot_xmax(pg_current_snapshot())');
-        if (xid !== this.#xid) this.catalog.invalidate();
+        if ((await this.#nextXid()) !== this.#xid) this.catalog.invalidate();
         await this.#warm(resolution);
-        this.#xid = xid ?? undefined;
       }),
     );
   }
@@ -115,7 +113,10 @@ class LentCatalog {
   }
 
   async #warm(resolution: () => ResolutionContext): Promise<void> {
+    // Read before the snapshot: a change in between makes the next connect reload once more, never miss it.
+    const xid = this.catalog.fresh ? undefined : await this.#nextXid();
     const snapshot = await this.catalog.snapshot();
+    if (xid !== undefined) this.#xid = xid;
     if (this.#warmed !== snapshot) {
       this.#paths.clear();
       for (const entry of snapshot.relations.values()) {
@@ -127,6 +128,11 @@ class LentCatalog {
     const context = resolution();
     await this.catalog.effectivePaths(context);
     this.#paths.add(pathKey(context));
+  }
+
+  async #nextXid(): Promise<string | undefined> {
+    const [[xid] = []] = await this.queries.rows('SELECT pg_snapshot_xmax(pg_current_snapshot())');
+    return xid ?? undefined;
   }
 }
 
