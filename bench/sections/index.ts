@@ -9,6 +9,7 @@ import { auditPathSection } from './audit-path.js';
 import { connectionsSection } from './connections.js';
 import { decideSection } from './decide.js';
 import { embeddedSection } from './embedded.js';
+import { impactProxySection } from './impact-proxy.js';
 import { maskingSection } from './masking.js';
 import { maskingProxySection } from './masking-proxy.js';
 
@@ -21,4 +22,5 @@ export const sections: readonly BenchSection[] = [
   auditPathSection,
   connectionsSection,
   embeddedSection,
+  impactProxySection,
 ];

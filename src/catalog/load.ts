@@ -8,7 +8,7 @@ import { buildSnapshot, type CatalogRows, type CatalogSnapshot } from './snapsho
 
 const QUERIES: Readonly<Record<keyof CatalogRows, string>> = {
   schemas: 'SELECT oid, nspname FROM pg_namespace',
-  relations: `SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples::float8, c.relispartition, c.relpersistence
+  relations: `SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples::float8, c.relispartition, c.relpersistence, c.relhassubclass
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S') AND n.nspname <> 'pg_toast'`,
   columns: `SELECT a.attrelid, a.attnum, a.attname, a.atttypid

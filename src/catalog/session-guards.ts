@@ -12,7 +12,7 @@ import type { Policy } from '../policy/policy.js';
 import type { Actor, Decision } from '../policy/types.js';
 import { analyze as analyzeText, initParser } from '../sql/index.js';
 import type { Analysis, StatementAnalysis } from '../sql/types.js';
-import { sessionImpact, impactModeFor, type ExactSupport, type SessionImpact } from '../impact/impact-port.js';
+import { sessionImpact, impactModeFor, hypotheticalCheck, type ExactSupport, type SessionImpact } from '../impact/impact-port.js';
 import type { SessionRunner } from '../impact/estimate.js';
 import { SessionResults } from '../results/session-results.js';
 import { maskingFor, type MaskingPolicy, type NoOriginAction } from '../results/masking-policy.js';
@@ -64,24 +64,20 @@ export function createSessionGuards(o: SessionGuardsOptions): SessionGuards {
   const resolution = (): ResolutionContext => ({ searchPath: tracker.state });
   const masking = maskingFor(o.policy, o.actor, environment, o.noOrigin);
   const catalogPort = o.catalog.port(resolution);
+  const base = { policy: o.policy, catalog: catalogPort, environment, ...(o.analyze ? { analyze: o.analyze } : {}), ...(o.clock ? { clock: o.clock } : {}) };
+  // Exact counts run the statement: only once every other rule would let it run (`hypotheticalCheck`).
+  const exact = o.session?.exact && { precheck: hypotheticalCheck(base, o.actor), ...o.session.exact };
   const impact = o.session
     ? sessionImpact({
         catalog: o.catalog,
         runner: o.session.runner,
         mode: impactModeFor(o.policy, o.actor, environment),
-        ...(o.session.exact ? { exact: o.session.exact } : {}),
+        ...(exact ? { exact } : {}),
         ...(o.session.parameters ? { parameters: o.session.parameters } : {}),
         ...(o.session.holdRows !== undefined ? { holdRows: o.session.holdRows } : {}),
       })
     : undefined;
-  const guard = createGuard({
-    policy: o.policy,
-    catalog: catalogPort,
-    environment,
-    ...(impact ? { impact } : {}),
-    ...(o.analyze ? { analyze: o.analyze } : {}),
-    ...(o.clock ? { clock: o.clock } : {}),
-  });
+  const guard = createGuard({ ...base, ...(impact ? { impact } : {}) });
   const results = new SessionResults({ catalog: o.catalog, resolution, maskKey: o.maskKey, ...(masking ? { masking } : {}), ...(o.bulk ? { bulk: o.bulk } : {}) });
   const safe = safeFunctionsFor(o.policy, o.actor, environment);
   const analyze = async (text: string): Promise<Analysis> => {

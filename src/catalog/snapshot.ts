@@ -19,6 +19,8 @@ export interface RelationEntry {
   partition: boolean;
   /** Temporary relation (in some session's pg_temp schema). */
   temporary: boolean;
+  /** Has (or had) child tables, by inheritance or partitioning: a write to it may reach theirs. */
+  parent: boolean;
   /** Column names by attribute number (dropped columns left out). */
   columns: ReadonlyMap<number, string>;
   /** Column type OIDs by attribute number. */
@@ -132,7 +134,7 @@ export function buildSnapshot(rows: CatalogRows, loadedAt: number): CatalogSnaps
   const relations = new Map<number, RelationEntry>();
   const relationByName = new Map<string, number>();
   const relationsNamed = new Map<string, number[]>();
-  for (const [oidText, schema, name, relkind, reltuples, partition, persistence] of rows.relations) {
+  for (const [oidText, schema, name, relkind, reltuples, partition, persistence, hasChildren] of rows.relations) {
     const oid = Number(oidText);
     const kind = RELATION_KINDS[relkind!] ?? 'unknown';
     const tuples = Number(reltuples);
@@ -143,6 +145,7 @@ export function buildSnapshot(rows: CatalogRows, loadedAt: number): CatalogSnaps
       kind,
       partition: partition === 't',
       temporary: persistence === 't',
+      parent: hasChildren === 't',
       columns: columns.get(oid) ?? new Map(),
       columnTypes: types.get(oid) ?? new Map(),
       ...(kind !== 'partitioned-table' && Number.isFinite(tuples) && tuples >= 0 ? { rows: Math.round(tuples) } : {}),

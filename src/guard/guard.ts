@@ -44,7 +44,7 @@ export function createGuard(options: GuardOptions): Guard {
       now,
       ...(input.parameters ? { parameters: input.parameters } : {}),
     };
-    if (impact && !statement.error && wantsImpact(request)) request.impact = await measure(statement, input.session);
+    if (impact && !statement.error && wantsImpact(request)) request.impact = await measure(statement, input.session, count);
     return decide(request, policy);
   }
 
@@ -59,9 +59,9 @@ export function createGuard(options: GuardOptions): Guard {
     return false;
   }
 
-  async function measure(statement: StatementAnalysis, session: SessionContext): Promise<ImpactFigure> {
+  async function measure(statement: StatementAnalysis, session: SessionContext, statements: number): Promise<ImpactFigure> {
     try {
-      return await impact!.measure(statement, session);
+      return await impact!.measure(statement, session, { statements });
     } catch (error) {
       // An unmeasurable write is unknown, never zero: the rules escalate it.
       return { rows: 'unknown', mode: 'estimate', error: error instanceof Error ? error.message : String(error) };

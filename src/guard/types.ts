@@ -18,7 +18,13 @@ export interface CatalogPort {
 /** How many rows a write would touch; asked only when a rule needs the figure. */
 export interface ImpactPort {
   /** Must not throw for a statement it cannot size: return `rows: 'unknown'` (it never counts as 0). */
-  measure(statement: StatementAnalysis, session: SessionContext): Promise<ImpactFigure>;
+  measure(statement: StatementAnalysis, session: SessionContext, text?: ImpactText): Promise<ImpactFigure>;
+}
+
+/** The text the measured statement was decided in. */
+export interface ImpactText {
+  /** Statements the text holds. */
+  statements: number;
 }
 
 export interface GuardOptions {

@@ -90,9 +90,11 @@ export async function runExact(conn: LentConnection, options: ExactRunOptions): 
         await io.internal(`RELEASE SAVEPOINT ${savepoint}`);
         return [...held.frames, readyForQuery('T')];
       }
-      // A deferred constraint can still fail the commit: the client then sees that error, as it would have.
+      // A deferred constraint can still fail the commit: the client then sees that error in place of
+      // the CommandComplete, as PostgreSQL commits an implicit transaction before completing its statement.
       const commit = await io.attempt('COMMIT');
-      return [...held.frames, ...(commit ? [errorResponse(commit)] : []), readyForQuery('I')];
+      if (!commit) return [...held.frames, readyForQuery('I')];
+      return [...held.frames.filter((f) => f[0] !== BackendCode.CommandComplete), errorResponse(commit), readyForQuery('I')];
     }
     const error = denial ?? { severity: 'ERROR', code: '54000', message: 'the statement returned more rows than parapet holds' };
     if (opened) {

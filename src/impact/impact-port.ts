@@ -15,11 +15,11 @@ import type { Actor, ImpactFigure, SessionContext } from '../policy/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
 import type { LiveCatalog } from '../catalog/live-catalog.js';
 import { estimateWrite, type SessionRunner } from './estimate.js';
-import { exactRefusal, type MessageShape } from './exact-plan.js';
+import { exactRefusal, exactTargets, type MessageShape } from './exact-plan.js';
 import { runExact, type ExactRun, type LentConnection } from './exact-run.js';
 
 export interface ExactSupport {
-  /** The client message being decided: its shape, and its bytes (a simple Query). */
+  /** The client message being decided: its shape, and its bytes (a simple Query); the guard supplies the statement count when the door leaves it out. */
   message(): (MessageShape & { bytes?: Buffer }) | undefined;
   /** Runs `work` on the session's upstream connection once nothing else is in flight on it. */
   lend<T>(work: (conn: LentConnection) => Promise<T>): Promise<T>;
@@ -32,7 +32,7 @@ export interface SessionImpactOptions {
   runner: SessionRunner;
   /** The figure the policy asks for (see `impactModeFor`). */
   mode: 'estimate' | 'exact';
-  /** Most rows a kept exact run may return to hold (RETURNING); defaults to the absolute limit or 10000. */
+  /** Most RETURNING rows an exact run holds until its count is known; defaults to 10000. */
   holdRows?: number;
   exact?: ExactSupport;
   /** Bound values of the message being decided (extended protocol), for planning `$n` statements. */
@@ -47,11 +47,13 @@ export interface SessionImpact extends ImpactPort {
 export function sessionImpact(options: SessionImpactOptions): SessionImpact {
   let pending: ExactRun | undefined;
   return {
-    async measure(statement, session) {
+    async measure(statement, session, text) {
       if (options.mode === 'estimate' || !options.exact) {
         return estimateWrite(statement, session, options, options.parameters?.());
       }
-      return measureExact(statement, session, options, options.exact, (run) => (pending = run));
+      // One message runs once: a second write needing a count in it cannot run it again.
+      if (pending) return { rows: 'unknown', mode: 'exact', error: 'the message already ran once for an exact count' };
+      return measureExact(statement, session, text?.statements, options, options.exact, (run) => (pending = run));
     },
     takePending() {
       const run = pending;
@@ -61,32 +63,45 @@ export function sessionImpact(options: SessionImpactOptions): SessionImpact {
   };
 }
 
-async function measureExact(statement: StatementAnalysis, session: SessionContext, options: SessionImpactOptions, exact: ExactSupport, leave: (run: ExactRun) => void): Promise<ImpactFigure> {
+async function measureExact(
+  statement: StatementAnalysis,
+  session: SessionContext,
+  statements: number | undefined,
+  options: SessionImpactOptions,
+  exact: ExactSupport,
+  leave: (run: ExactRun) => void,
+): Promise<ImpactFigure> {
   const unknown = (error: string): ImpactFigure => ({ rows: 'unknown', mode: 'exact', error });
-  const message = exact.message();
-  const snapshot = await options.catalog.snapshot();
-  const foreign = statement.effects.flatMap((e) => {
-    if (e.type !== 'write') return [];
-    const relation = [...snapshot.relations.values()].find((r) => r.name === e.relation.name && (e.relation.schema === undefined || r.schema === e.relation.schema));
-    return relation?.kind === 'foreign-table' ? [`${relation.schema}.${relation.name}`] : [];
-  });
-  const refusal = exactRefusal(statement, session, message, foreign);
+  const sent = exact.message();
+  const message = sent && statements !== undefined ? { ...sent, statements } : sent;
+  const targets = exactTargets(statement, await options.catalog.snapshot());
+  const refusal = exactRefusal(statement, session, message, targets.foreign);
   if (refusal) return unknown(refusal);
   if (!message?.bytes) return unknown('the message to run is not available');
   if (exact.precheck && !(await exact.precheck(statement, session))) return unknown('not run: the statement is blocked whatever its size');
 
-  // The size estimate decides nothing here, but gives the table size for percentages and whether
-  // every changed row must be counted (hazards, writable CTEs).
-  const planned = await estimateWrite(statement, session, options);
-  const writes = statement.effects.filter((e) => e.type === 'write' && e.deferred === undefined);
-  const countAll = planned.rows === 'unknown' || writes.length > 1 || writes.some((e) => e.type === 'write' && e.inCte);
+  // The table size for percentages, and whether every changed row must be counted: from the
+  // catalog, or where it cannot tell, from the plan (its estimate decides nothing here).
+  const facts = targets.facts ?? (await plannedFacts(statement, session, options));
+  const { countAll, tableRows } = facts;
   const status = session.transaction === 'in-transaction' ? 'T' : 'I';
-  const run = await exact.lend((conn) => runExact(conn, { message: message.bytes!, status, countAll, holdRows: options.holdRows ?? 10_000 }));
+  let run: ExactRun;
+  try {
+    run = await exact.lend((conn) => runExact(conn, { message: message.bytes!, status, countAll, holdRows: options.holdRows ?? 10_000 }));
+  } catch (error) {
+    return unknown(`the statement could not be run for its count: ${(error as Error).message}`);
+  }
   leave(run);
   if (run.failed) return unknown(`the statement failed (SQLSTATE ${run.failed.code})`);
   if (run.overflowed) return unknown('it returned more rows than parapet holds before the count is known');
   if (run.rows === undefined) return unknown('the row count could not be read');
-  return { rows: run.rows, mode: 'exact', ...(planned.tableRows !== undefined ? { tableRows: planned.tableRows } : {}) };
+  return { rows: run.rows, mode: 'exact', ...(tableRows !== undefined ? { tableRows } : {}) };
+}
+
+/** Targets the catalog cannot resolve: the table size from the plan, and every changed row counted. */
+async function plannedFacts(statement: StatementAnalysis, session: SessionContext, options: SessionImpactOptions): Promise<{ countAll: boolean; tableRows?: number }> {
+  const planned = await estimateWrite(statement, session, options);
+  return { countAll: true, ...(planned.tableRows !== undefined ? { tableRows: planned.tableRows } : {}) };
 }
 
 /** The impact mode the actor's `max-affected-rows` rules ask for: exact if any does. */

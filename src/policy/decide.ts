@@ -82,7 +82,13 @@ function customContribution(rule: CompiledRule): Contribution {
 const VERBS: Record<Action, string> = { allow: 'allowed', deny: 'denied', review: 'held for review' };
 const REVIEW_HINT = 'a person must approve this statement before it runs';
 
+/** The decision, carrying the impact figure it was made with (allow or not: the audit shows what was measured). */
 function outcome(request: DecisionRequest, policy: Policy, contributions: Contribution[], errors: string[]): Decision {
+  const decision = judged(request, policy, contributions, errors);
+  return request.impact ? { ...decision, impact: request.impact } : decision;
+}
+
+function judged(request: DecisionRequest, policy: Policy, contributions: Contribution[], errors: string[]): Decision {
   const reasons: DecisionReason[] = [];
   for (const c of contributions) if (!c.standing) reasons.push(reasonOf(c));
   const blocking = pick(contributions, 'deny') ?? pick(contributions, 'review');
@@ -116,7 +122,6 @@ function outcome(request: DecisionRequest, policy: Policy, contributions: Contri
     obligations,
     reasons,
     errors,
-    ...(request.impact ? { impact: request.impact } : {}),
   };
 }
 

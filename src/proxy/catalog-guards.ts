@@ -13,21 +13,22 @@ import type { Policy } from '../policy/policy.js';
 import type { Actor } from '../policy/types.js';
 import { simpleQuery } from '../upstream/simple-query.js';
 import type { SessionRunner } from '../impact/estimate.js';
+import type { ExactSupport } from '../impact/impact-port.js';
 import { asConnection, sizedRules } from './live-guards.js';
 import type { UpstreamLink } from './ports.js';
 import type { SessionPrepare } from './relay.js';
 
 /**
- * What a session with live guards enforces besides read-only sessions: masking (every style) and
- * result caps (both modes). Every session of a Parapet proxy has them — on the embedded default too —
+ * What a session with live guards enforces besides read-only sessions: masking (every style), result
+ * caps (both modes) and exact affected-row counts. Every session of a Parapet proxy has them — on the embedded default too —
  * so `parapet mcp`'s check decides with them as well.
  */
-export const GUARDED_CAPABILITIES = { mask: true, maxResultRows: true } as const satisfies DoorCapabilities;
+export const GUARDED_CAPABILITIES = { mask: true, maxResultRows: true, maxAffectedRows: true } as const satisfies DoorCapabilities;
 
 /** What a session asks for at connect; undefined: the session runs without live guards. */
 export interface LiveGuardsPort {
-  /** `runner`: Parapet's own SQL on this session between the client's messages (impact estimates). */
-  forSession(actor: Actor, database: string, link: UpstreamLink, runner?: SessionRunner): Promise<LiveSessionGuards | undefined>;
+  /** `session`: Parapet's own SQL on this session between the client's messages (impact estimates), and exact counts. */
+  forSession(actor: Actor, database: string, link: UpstreamLink, session?: { runner: SessionRunner; exact?: ExactSupport }): Promise<LiveSessionGuards | undefined>;
   close(): void;
 }
 
@@ -82,7 +83,7 @@ export function catalogGuards(options: CatalogGuardsOptions): LiveGuardsPort {
     if (!replaced) catalogs.delete(database);
   };
   return {
-    async forSession(actor, database, link, runner) {
+    async forSession(actor, database, link, session) {
       const policy = options.policy();
       const [row] = await simpleQuery(asConnection(link), "SELECT current_setting('search_path'), current_user", { timeoutMs: 10_000 });
       const entry = catalogFor(database, policy);
@@ -94,7 +95,7 @@ export function catalogGuards(options: CatalogGuardsOptions): LiveGuardsPort {
         searchPath: row?.[0] ?? '"$user", public',
         role: row?.[1] ?? '',
         maskKey,
-        ...(runner ? { session: { runner } } : {}),
+        ...(session ? { session } : {}),
       });
       entry.sessions++;
       let prepare: SessionPrepare | undefined;

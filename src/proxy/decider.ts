@@ -41,8 +41,8 @@ export interface DeciderOptions {
   readOnlySession: boolean;
   /** The SQL of a prepared statement by name (protocol or SQL-level), if the session has one. */
   lookupPrepared(name: string): string | undefined;
-  /** What the session's result guards enforce (masking, result caps); absent: those obligations are refused. */
-  capabilities?: Pick<DoorCapabilities, 'mask' | 'maxResultRows'>;
+  /** What the session's guards enforce (masking, result caps, exact row counts); absent: those obligations are refused. */
+  capabilities?: Pick<DoorCapabilities, 'mask' | 'maxResultRows' | 'maxAffectedRows'>;
 }
 
 export class Decider {

@@ -38,6 +38,7 @@ import { PINNED_SETTINGS, READ_ONLY_SETTINGS } from './startup-parameters.js';
 import { simpleQueryResult, type SimpleQueryResult } from '../upstream/simple-query.js';
 import { asConnection } from './live-guards.js';
 import type { BorrowedSession, SessionLender } from '../catalog/lent-queries.js';
+import { LendRefused, settleExact, type LendingDoor, type SettledExact } from './exact-segment.js';
 
 /** See `RelayOptions.prepare`. */
 export type SessionPrepare = (lender: SessionLender) => Promise<void> | undefined;
@@ -88,7 +89,7 @@ const HOLD_MS = 1;
 
 const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = { I: 'idle', T: 'in-transaction', E: 'failed' };
 
-export class Relay {
+export class Relay implements LendingDoor {
   readonly #o: RelayOptions;
   readonly #tracker = new ResponseTracker<Tag>();
   readonly #portals = new Map<string, PortalInfo>();
@@ -114,10 +115,12 @@ export class Relay {
   #swallowing = false;
   /** An Execute whose result cap ends it with an error is in this Sync segment: more work behind it is refused. */
   #capFence = false;
-  /** A simple Query is being decided: Parapet may run its own query on the session (impact estimate). */
-  #lendable = false;
+  /** The simple Query being decided: Parapet may run its own SQL on the session (see `lend`). */
+  #deciding: { sql: string; bytes: Buffer } | undefined;
+  /** Parapet's own SQL is on the session (`lend`): a CancelRequest now goes upstream as well. */
+  #lent = false;
   #idleWaiters: (() => void)[] = [];
-  /** Extended-protocol messages were sent since the last Sync. */
+  /** Extended-protocol messages came since the last Sync: the server may be inside their segment (no loans, no prepare). */
   #inSegment = false;
   readonly #lender: SessionLender = { lend: (work) => this.#borrow(work) };
   readonly #upstreamListener = (chunk: Buffer): void => this.#onUpstreamData(chunk);
@@ -158,33 +161,48 @@ export class Relay {
   /** A CancelRequest for this session: cancel a held statement here, else forward to the server. */
   cancel(): void {
     if (this.#held) this.#held.cancelled = true;
-    else void this.#o.upstream.cancel().catch((error: unknown) => this.#o.log.warn(`cancel: ${(error as Error).message}`));
+    if (!this.#held || this.#lent) void this.#o.upstream.cancel().catch((error: unknown) => this.#o.log.warn(`cancel: ${(error as Error).message}`));
+  }
+
+  /** The simple Query being decided, if any (exact counts run it on the session while it is decided). */
+  get deciding(): { sql: string; bytes: Buffer } | undefined {
+    return this.#deciding;
   }
 
   /**
-   * Parapet's own query on the client's session, between its messages (the impact estimate): only
-   * while a simple Query is being decided, once every earlier reply is in; the relay's upstream
-   * listener is detached meanwhile. Elsewhere (a Bind in the middle of a Sync segment) it is refused,
-   * and the figure is unknown.
+   * Lends the client's upstream session to Parapet's own work (an impact estimate, an exact run)
+   * while a simple Query is being decided and no extended-protocol segment is open: once every
+   * earlier reply is in (or at once, refused, with `wait: false`), with the relay's upstream listener
+   * detached meanwhile. Refusals are `LendRefused` and send nothing upstream.
    */
-  async run(sql: string): Promise<SimpleQueryResult> {
-    if (!this.#lendable) throw new Error('parapet plans on the session only while deciding a simple query');
-    return this.#borrow(() => simpleQueryResult(asConnection(this.#o.upstream), sql, { timeoutMs: 10_000 }));
+  lend<T>(work: (link: UpstreamLink) => Promise<T>, options: { wait?: boolean } = {}): Promise<T> {
+    if (!this.#deciding) return Promise.reject(new LendRefused('not-deciding'));
+    if (this.#inSegment) return Promise.reject(new LendRefused('segment-open'));
+    return this.#borrow(() => work(this.#o.upstream), options);
   }
 
   /** The session for Parapet's own exchange, once every earlier reply is in; the upstream listener is detached meanwhile. */
-  async #borrow<T>(work: (session: BorrowedSession) => Promise<T>): Promise<T> {
+  async #borrow<T>(work: (session: BorrowedSession) => Promise<T>, options: { wait?: boolean } = {}): Promise<T> {
     this.#release?.();
-    while (this.#tracker.pending > 0 || this.#upstreamWaiting || this.#swallowing) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    if (this.#ended) throw new Error('the session ended');
+    const busy = (): boolean => this.#tracker.pending > 0 || this.#upstreamWaiting || this.#swallowing;
+    if (busy() && options.wait === false) throw new LendRefused('busy');
+    while (busy() && !this.#ended) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    if (this.#ended) throw new LendRefused('ended');
     const socket = this.#o.upstream.socket;
     socket.removeListener('data', this.#upstreamListener);
+    this.#lent = true;
     try {
       return await work({ socket, reader: this.#o.upstream.reader, status: this.#status });
     } finally {
+      this.#lent = false;
       socket.on('data', this.#upstreamListener);
       socket.resume();
     }
+  }
+
+  /** One query of Parapet's own on the session (`lend`): the impact estimate's EXPLAIN. */
+  run(sql: string): Promise<SimpleQueryResult> {
+    return this.lend((link) => simpleQueryResult(asConnection(link), sql, { timeoutMs: 10_000 }));
   }
 
   /** Ends the session from outside (client gone, server shutting down). */
@@ -375,22 +393,28 @@ export class Relay {
 
   async #query(frame: Frame, sql: string): Promise<void> {
     const context = this.#context();
-    this.#lendable = true;
+    this.#deciding = { sql, bytes: frame.raw };
     let outcome: { judgement: Judgement; seqs: number[]; refusal?: PgErrorFields };
+    let settled: SettledExact | undefined;
     try {
       outcome = await this.#decide(context, () => this.#o.decider.judge(sql, context));
+      // An exact count ran the message already (src/proxy/exact-segment.ts): its reply replaces forwarding it.
+      const run = this.#o.guards?.impact?.takePending();
+      if (run) settled = await settleExact(run, outcome.refusal, this);
     } finally {
-      this.#lendable = false;
+      this.#deciding = undefined;
     }
-    if (outcome.refusal) {
-      this.#sendPoison(outcome.refusal, true);
+    if (outcome.refusal && !settled?.failed) {
+      this.#sendPoison(outcome.refusal, true, settled?.frames);
       return;
     }
     this.#o.guards?.results.query(outcome.judgement.statements);
-    this.#forward(frame, {
+    this.#expect({
       kind: 'query',
       tag: { type: 'query', statements: outcome.judgement.statements, seqs: outcome.seqs, index: 0, started: performance.now() },
     });
+    if (settled) this.#replay(settled.frames);
+    else this.#toUpstream(frame.raw);
   }
 
   async #bind(frame: Frame, bind: Bind): Promise<void> {
@@ -500,11 +524,21 @@ export class Relay {
     this.#discarding = true;
   }
 
-  /** Sends the message that fails upstream in place of a refused one; its error becomes `error`. */
-  #sendPoison(error: PgErrorFields, simple: boolean): void {
+  /**
+   * Sends the message that fails upstream in place of a refused one; its error becomes `error`.
+   * `failed`: the server's reply to a refused message that already failed there (a rolled-back exact run).
+   */
+  #sendPoison(error: PgErrorFields, simple: boolean, failed?: Frame[]): void {
     this.#o.guards?.results.poison(simple);
     this.#expect({ kind: 'poison', simple, error, tag: NONE });
-    this.#toUpstream(simple ? queryMessage(this.#poison) : parseMessage(this.#poison, this.#poison));
+    if (failed) this.#replay(failed);
+    else this.#toUpstream(simple ? queryMessage(this.#poison) : parseMessage(this.#poison, this.#poison));
+  }
+
+  /** Frames the server already sent on a lent session, handled now as if they had just arrived. */
+  #replay(frames: Frame[]): void {
+    this.#upstreamQueue.push(...frames);
+    this.#drainUpstream();
   }
 
   // ——— upstream → client ———

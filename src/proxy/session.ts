@@ -20,6 +20,7 @@ import type { CancelRegistry } from './cancel-registry.js';
 import { Decider } from './decider.js';
 import { denialFields } from './denial.js';
 import { GUARDED_CAPABILITIES } from './catalog-guards.js';
+import { exactSupport } from './exact-segment.js';
 import { FramePuller } from './frame-puller.js';
 import { withSessionGuard, type LiveGuardsPort, type LiveSessionGuards } from './live-guards.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamLink, UpstreamProvider } from './ports.js';
@@ -143,7 +144,10 @@ class ClientSession {
     }
     let guards: LiveSessionGuards | undefined;
     try {
-      guards = await this.deps.liveGuards?.forSession(actor, database, upstream, { query: (sql) => this.#relay!.run(sql) });
+      guards = await this.deps.liveGuards?.forSession(actor, database, upstream, {
+        runner: { query: (sql) => this.#relay!.run(sql) },
+        exact: exactSupport(() => this.#relay),
+      });
     } catch (error) {
       upstream.close();
       this.deps.log.error(`session ${this.id}: the live guards cannot start: ${(error as Error).message}`);
@@ -277,7 +281,8 @@ class ClientSession {
       actor,
       readOnlySession: readOnly,
       lookupPrepared: (name) => registry.lookup(name),
-      // The relay feeds every reply through the session's result guards: masking and both cap modes are enforced.
+      // The relay feeds every reply through the session's result guards (masking, both cap modes), and
+      // counts writes exactly where the policy asks (src/proxy/exact-segment.ts).
       ...(guards ? { capabilities: GUARDED_CAPABILITIES } : {}),
     });
     const leftovers = this.#puller.detach();
