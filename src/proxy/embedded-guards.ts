@@ -16,6 +16,7 @@ import { CatalogError, LiveCatalog, type CatalogQueries, type CatalogSnapshot, t
 import { withLentQueries, type BorrowedSession, type CatalogReads, type SessionLender } from '../catalog/lent-queries.js';
 import type { Policy } from '../policy/policy.js';
 import { catalogGuards, type LiveGuardsPort } from './catalog-guards.js';
+import { LendRefused } from './exact-segment.js';
 
 export interface EmbeddedGuardsOptions {
   /** The policy in force (read at each session's connect). */
@@ -107,8 +108,9 @@ class LentCatalog {
     return lender
       .lend((session) => withLentQueries(session, (reads) => this.queries.during(reads, () => this.#warm(resolution))))
       .catch((error: unknown) => {
-        // Not now (an aborted transaction, a failed read): the catalog answers from what it holds.
-        if (!(error instanceof CatalogError)) throw error;
+        // Not now (an aborted transaction, a failed read, the session ended meanwhile): the catalog
+        // answers from what it holds.
+        if (!(error instanceof CatalogError || error instanceof LendRefused)) throw error;
       });
   }
 
