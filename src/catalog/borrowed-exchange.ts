@@ -49,6 +49,7 @@ export function closeNamesBytes(names: ExchangeNames): Buffer {
 /**
  * Reads the server's replies to one segment. ParameterStatus and notices the steps cause are
  * dropped: they describe Parapet's transaction, not the client's session, and must not reach it.
+ * So is a notification that happens to arrive meanwhile.
  */
 export class ExchangeReplies {
   readonly results: StepResult[] = [];
@@ -97,6 +98,8 @@ export class ExchangeReplies {
       case 'ParameterDescription':
       case 'ParameterStatus':
       case 'NoticeResponse':
+      // A notification the server delivers meanwhile is lost to the client (docs/embedded.md).
+      case 'NotificationResponse':
         return false;
       default:
         throw new Error(`unexpected ${message.type} in answer to parapet's catalog query`);

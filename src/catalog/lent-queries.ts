@@ -61,6 +61,8 @@ export async function withLentQueries<T>(session: BorrowedSession, work: (reads:
     return { results: replies.results, status: replies.status! };
   };
   const idle = session.status === 'I';
+  let over = false;
+  let queue: Promise<unknown> = Promise.resolve();
   try {
     const outcome = await settled(async () => {
       const opened = await exchange([
@@ -70,20 +72,28 @@ export async function withLentQueries<T>(session: BorrowedSession, work: (reads:
         { kind: 'run', sql: `SET LOCAL statement_timeout = ${TIMEOUT_MS}` },
       ]);
       let failed = opened.results.find((r) => r.error)?.error?.message;
-      const read = async (step: ExchangeStep): Promise<StepResult> => {
-        if (failed !== undefined) throw new CatalogError('query-failed', `a catalog read failed earlier on this session: ${failed}`);
-        const [result] = (await exchange([step])).results;
-        if (!result || result.error) {
-          failed = result?.error ? `${result.error.message} (SQLSTATE ${result.error.code})` : 'no reply';
-          throw new CatalogError('query-failed', `a catalog query failed: ${failed}`);
-        }
-        return result;
+      // One exchange at a time on the socket, and none once the loan is over.
+      const read = (step: ExchangeStep): Promise<StepResult> => {
+        const next = queue.catch(() => {}).then(async () => {
+          if (over) throw new CatalogError('unavailable', 'the session is no longer lent to the catalog');
+          if (failed !== undefined) throw new CatalogError('query-failed', `a catalog read failed earlier on this session: ${failed}`);
+          const [result] = (await exchange([step])).results;
+          if (!result || result.error) {
+            failed = result?.error ? `${result.error.message} (SQLSTATE ${result.error.code})` : 'no reply';
+            throw new CatalogError('query-failed', `a catalog query failed: ${failed}`);
+          }
+          return result;
+        });
+        queue = next;
+        return next;
       };
       return work({
         rows: async (sql) => (await read({ kind: 'run', sql })).rows,
         describe: async (sql): Promise<FieldDescription[]> => (await read({ kind: 'describe', sql })).fields,
       });
     });
+    await queue.catch(() => {});
+    over = true;
     const restore: ExchangeStep[] = idle
       ? [{ kind: 'run', sql: 'ROLLBACK' }]
       : [

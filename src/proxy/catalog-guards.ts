@@ -37,7 +37,7 @@ export type LiveSessionGuards = SessionGuards & {
   readonly sized: ReadonlySet<string>;
   /** Whether the policy these guards were built from is still the one in force (no reload since). */
   current(): boolean;
-  /** The session ended: the catalog's connection closes once no session of its database is left. */
+  /** The session ended: a catalog with a connection of its own closes it once no session of its database is left. */
   release(): void;
   /** For the relay: reads the catalog on the session between its messages (see `RelayOptions.prepare`). */
   readonly prepare?: SessionPrepare;
@@ -97,8 +97,14 @@ export function catalogGuards(options: CatalogGuardsOptions): LiveGuardsPort {
         maskKey,
         ...(session ? { session } : {}),
       });
-      const prepare = await options.attach?.(entry.catalog, link, guards);
       entry.sessions++;
+      let prepare: SessionPrepare | undefined;
+      try {
+        prepare = await options.attach?.(entry.catalog, link, guards);
+      } catch (error) {
+        release(database, entry);
+        throw error;
+      }
       let released = false;
       return Object.assign(guards, {
         sized: sizedRules(policy),

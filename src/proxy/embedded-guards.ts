@@ -16,6 +16,7 @@ import { CatalogError, LiveCatalog, type CatalogQueries, type CatalogSnapshot, t
 import { withLentQueries, type BorrowedSession, type CatalogReads, type SessionLender } from '../catalog/lent-queries.js';
 import type { Policy } from '../policy/policy.js';
 import { catalogGuards, type LiveGuardsPort } from './catalog-guards.js';
+import { LendRefused } from './exact-segment.js';
 
 export interface EmbeddedGuardsOptions {
   /** The policy in force (read at each session's connect). */
@@ -94,10 +95,8 @@ class LentCatalog {
   async connect(session: BorrowedSession, resolution: () => ResolutionContext): Promise<void> {
     await withLentQueries(session, (reads) =>
       this.queries.during(reads, async () => {
-        const [[xid] = []] = await reads.rows('SELECT pg_snapshot_xmax(pg_current_snapshot())');
-        if (xid !== this.#xid) this.catalog.invalidate();
+        if ((await this.#nextXid()) !== this.#xid) this.catalog.invalidate();
         await this.#warm(resolution);
-        this.#xid = xid ?? undefined;
       }),
     );
   }
@@ -109,13 +108,17 @@ class LentCatalog {
     return lender
       .lend((session) => withLentQueries(session, (reads) => this.queries.during(reads, () => this.#warm(resolution))))
       .catch((error: unknown) => {
-        // Not now (an aborted transaction, a failed read): the catalog answers from what it holds.
-        if (!(error instanceof CatalogError)) throw error;
+        // Not now (an aborted transaction, a failed read, the session ended meanwhile): the catalog
+        // answers from what it holds.
+        if (!(error instanceof CatalogError || error instanceof LendRefused)) throw error;
       });
   }
 
   async #warm(resolution: () => ResolutionContext): Promise<void> {
+    // Read before the snapshot: a change in between makes the next connect reload once more, never miss it.
+    const xid = this.catalog.fresh ? undefined : await this.#nextXid();
     const snapshot = await this.catalog.snapshot();
+    if (xid !== undefined) this.#xid = xid;
     if (this.#warmed !== snapshot) {
       this.#paths.clear();
       for (const entry of snapshot.relations.values()) {
@@ -127,6 +130,11 @@ class LentCatalog {
     const context = resolution();
     await this.catalog.effectivePaths(context);
     this.#paths.add(pathKey(context));
+  }
+
+  async #nextXid(): Promise<string | undefined> {
+    const [[xid] = []] = await this.queries.rows('SELECT pg_snapshot_xmax(pg_current_snapshot())');
+    return xid ?? undefined;
   }
 }
 

@@ -114,6 +114,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     let upstreamReady: () => Promise<CheckResult>;
     let defaultDatabase: string;
     let guards: LiveGuardsPort | undefined;
+    const guardOptions = {
+      policy: () => currentPolicy,
+      ...(config.masking ? { maskKey: config.masking.hashKey } : {}),
+      ...(config.environment ? { environment: config.environment } : {}),
+    };
     if (config.upstream) {
       const target = parseUpstreamUrl(config.upstream.url);
       if (config.upstream.password !== undefined) target.password = config.upstream.password;
@@ -123,9 +128,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
         log.warn('WARNING: no `masking.hashKey` or `masking.hashKeyFile` is set: the `hash` mask style uses a random key for this process, so its hashes change at every restart and differ between instances');
       }
       guards = liveGuards({
-        policy: () => currentPolicy,
-        ...(config.masking ? { maskKey: config.masking.hashKey } : {}),
-        ...(config.environment ? { environment: config.environment } : {}),
+        ...guardOptions,
         open: (db) => connectUpstream(catalogLogin(target, db, config.upstream!.connectTimeoutMs)),
       });
       const connectTimeoutMs = config.upstream.connectTimeoutMs;
@@ -136,7 +139,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       const target: UpstreamTarget = { host: database.host, port: database.port, user: database.user, database: database.database };
       upstream = embeddedProvider({ target, connectTimeoutMs: 10_000, waitMs: config.limits.upstreamWaitMs });
       // The catalog reads on the client's own session: PGlite has no session to spare for it.
-      guards = embeddedGuards({ policy: () => currentPolicy, ...(config.environment ? { environment: config.environment } : {}) });
+      guards = embeddedGuards(guardOptions);
       // The embedded database serves one session at a time: a probe login would take a client's turn.
       upstreamReady = async () => ({ ok: true, detail: 'the embedded database runs in this process' });
       defaultDatabase = database.database;

@@ -58,11 +58,11 @@ describe('the borrowed exchange', () => {
     );
   });
 
-  test('rows, fields and the status come back per step; ParameterStatus and notices are dropped', () => {
+  test('rows, fields and the status come back per step; ParameterStatus, notices and notifications are dropped', () => {
     const steps: ExchangeStep[] = [{ kind: 'run', sql: 'SET LOCAL search_path = pg_catalog' }, { kind: 'run', sql: 'SELECT 1' }, { kind: 'describe', sql: 'SELECT relname FROM pg_class' }];
     const replies = backend(
       be.parseComplete(), be.bindComplete(), be.parameterStatus('search_path', 'pg_catalog'), be.commandComplete('SET'), be.closeComplete(), be.closeComplete(),
-      be.parseComplete(), be.bindComplete(), be.noticeResponse({ severity: 'NOTICE', code: '00000', message: 'hello' }), be.dataRow(['1']), be.dataRow([null]), be.commandComplete('SELECT 2'), be.closeComplete(), be.closeComplete(),
+      be.parseComplete(), be.bindComplete(), be.noticeResponse({ severity: 'NOTICE', code: '00000', message: 'hello' }), be.notificationResponse(7, 'chan', 'x'), be.dataRow(['1']), be.dataRow([null]), be.commandComplete('SELECT 2'), be.closeComplete(), be.closeComplete(),
       be.parseComplete(), be.parameterDescription([]), be.rowDescription([field]), be.closeComplete(),
       be.readyForQuery('T'),
     );

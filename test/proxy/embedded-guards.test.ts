@@ -99,8 +99,9 @@ describe('live guards on the embedded default', () => {
     await session('alice', async (client) => {
       await client.query('BEGIN');
       await client.query('CREATE TEMP TABLE scratch (x int)');
-      // The DDL made the catalog stale: this statement's prepare reads it again inside the transaction.
-      await client.query('INSERT INTO scratch VALUES (1), (2)');
+      // The DDL made the catalog stale: this statement's prepare (before its Parse, in the extended
+      // protocol) reads it again inside the transaction.
+      await client.query('INSERT INTO scratch VALUES ($1), ($2)', [1, 2]);
       assert.equal((await client.query('SELECT count(*)::int AS n FROM scratch')).rows[0].n, 2);
       assert.equal((await client.query('SHOW transaction_read_only')).rows[0].transaction_read_only, 'off');
       assert.notEqual((await client.query('SHOW search_path')).rows[0].search_path, 'pg_catalog');
