@@ -74,7 +74,7 @@ interface PortalState {
   statement: Prepared;
   fields?: FieldDescription[];
   formats: readonly number[];
-  plan?: Promise<RowPlan>;
+  plan?: RowPlan | Promise<RowPlan>;
 }
 
 type Tag =
@@ -233,7 +233,7 @@ export class SessionResults {
     };
     if (this.#failedByParapet && !filter.failed) return finish([]);
     if (frame.code === BackendCode.RowDescription) {
-      return this.#plan(statement, fieldsOf(frame)).then((plan) => {
+      return whenReady(this.#plan(statement, fieldsOf(frame)), (plan) => {
         filter.plan = plan;
         return finish([frame.raw]);
       });
@@ -260,12 +260,12 @@ export class SessionResults {
       return { send };
     };
     if (!tag.filter && frame.code === BackendCode.CopyOutResponse && portal.statement.copy) return this.#copyPlan(portal.statement).then(start);
-    if (!tag.filter && portal.plan) return portal.plan.then(start);
+    if (!tag.filter && portal.plan) return whenReady(portal.plan, start);
     if (!tag.filter && !portal.plan && this.watching && frame.code === BackendCode.DataRow) {
       // Rows with no description: the client never described the portal or its statement. Without
       // origins nothing can be told apart, so every field counts as origin-less.
       portal.plan = this.#plan(portal.statement, unknownFields(frame), { masked: true, bulk: true });
-      return portal.plan.then(start);
+      return whenReady(portal.plan, start);
     }
     return start(undefined);
   }
@@ -302,10 +302,15 @@ export class SessionResults {
     return copyFields(statement, this.#o).then((fields) => this.#plan(statement, fields));
   }
 
-  async #plan(statement: Prepared, fields: readonly PlanField[], feedsOverride?: StatementFeeds): Promise<RowPlan> {
+  /** At once when nothing in the result can be masked or counted (no catalog asked, no wait); else after the catalog answers. */
+  #plan(statement: Prepared, fields: readonly PlanField[], feedsOverride?: StatementFeeds): RowPlan | Promise<RowPlan> {
+    if (!statement.masking && !this.#o.bulk) return { maskers: [], bulkMaskers: [], masks: false, bulk: false };
+    return this.#planWithCatalog(statement, fields, feedsOverride);
+  }
+
+  async #planWithCatalog(statement: Prepared, fields: readonly PlanField[], feedsOverride?: StatementFeeds): Promise<RowPlan> {
     const masking = statement.masking;
     const o = this.#o;
-    if (!masking && !o.bulk) return { maskers: [], bulkMaskers: [], masks: false, bulk: false };
     const feeds = feedsOverride ?? (await statement.feeds);
     return planFields(fields, { catalog: o.catalog, ...(masking ? { masking } : {}), ...(o.bulk ? { bulk: o.bulk } : {}), feeds, hasher: this.#hasher });
   }
@@ -348,6 +353,11 @@ export class SessionResults {
       // Facts that cannot be had count as the worst case.
       .catch(() => ({ masked: true, bulk: true }));
   }
+}
+
+/** `then` without a microtask when the value is already there. */
+function whenReady<T, R>(value: T | Promise<T>, next: (ready: T) => R): R | Promise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
 }
 
 /**
