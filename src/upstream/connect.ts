@@ -260,7 +260,10 @@ async function login(source: FrameSource, options: UpstreamOptions, where: strin
         break;
       case 'BackendKeyData':
         session.processId = message.processId;
-        session.secretKey = Buffer.from(message.secretKey);
+        // A copy of its own: a small Buffer.from() is a slice of Node's shared 8 KiB pool, and a key
+        // held for the whole session keeps its slab alive (≈ 2 KiB per held session).
+        session.secretKey = Buffer.allocUnsafeSlow(message.secretKey.length);
+        message.secretKey.copy(session.secretKey);
         break;
       case 'ErrorResponse': {
         const fields = message.fields;
