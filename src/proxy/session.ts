@@ -120,8 +120,11 @@ class ClientSession {
       if (touched) throw new PgError({ severity: 'FATAL', code: '42501', message: `setting \`${touched.name}\` cannot be changed: this actor's sessions are read-only` });
     }
 
+    // Only the wait for the upstream session is aborted by the client leaving: the listener goes
+    // afterwards, so the controller is not held for the whole session.
     const abort = new AbortController();
-    this.socket.once('close', () => abort.abort());
+    const onClose = () => abort.abort();
+    this.socket.once('close', onClose);
     let upstream: UpstreamLink;
     try {
       upstream = await this.deps.upstream.open(
@@ -137,6 +140,8 @@ class ClientSession {
       );
     } catch (error) {
       throw upstreamFailure(error, this.deps.upstream.describe(), this.deps.log);
+    } finally {
+      this.socket.off('close', onClose);
     }
     if (this.#closed) {
       upstream.close();
