@@ -11,7 +11,8 @@ import type { Actor, Decision, DecisionRequest, ImpactFigure, SessionContext } f
 import { decideStartup } from './connect.js';
 import { relationsOf } from './relations.js';
 import { staticCatalog } from './static-catalog.js';
-import type { Guard, GuardInput, GuardOptions, GuardResult } from './types.js';
+import type { Policy } from '../policy/policy.js';
+import type { CatalogPort, Guard, GuardInput, GuardOptions, GuardResult, ImpactPort } from './types.js';
 
 async function defaultAnalyze(text: string): Promise<Analysis> {
   await initParser();
@@ -19,37 +20,72 @@ async function defaultAnalyze(text: string): Promise<Analysis> {
 }
 
 export function createGuard(options: GuardOptions): Guard {
-  const { policy, impact } = options;
-  const catalog = options.catalog ?? staticCatalog(policy);
-  const clock = options.clock ?? (() => new Date());
-  const analyze = options.analyze ?? defaultAnalyze;
-  const environment = options.environment ?? policy.environment;
+  return new PipelineGuard(options);
+}
 
-  async function decideStatement(statement: StatementAnalysis, count: number, input: GuardInput, now: string): Promise<Decision> {
+/** A class so that a guard per session (the proxy builds one for each) shares its methods. */
+class PipelineGuard implements Guard {
+  readonly policy: Policy;
+  readonly environment: string;
+  readonly #impact: ImpactPort | undefined;
+  readonly #catalog: CatalogPort;
+  readonly #clock: () => Date;
+  readonly #analyze: NonNullable<GuardOptions['analyze']>;
+
+  constructor(options: GuardOptions) {
+    this.policy = options.policy;
+    this.environment = options.environment ?? options.policy.environment;
+    this.#impact = options.impact;
+    this.#catalog = options.catalog ?? staticCatalog(options.policy);
+    this.#clock = options.clock ?? newDate;
+    this.#analyze = options.analyze ?? defaultAnalyze;
+  }
+
+  async evaluate(input: GuardInput): Promise<GuardResult> {
+    const analysis = input.analysis ?? (await this.#analyzeSafely(input.sql));
+    const now = this.#clock().toISOString();
+    const decisions: Decision[] = [];
+    for (const statement of analysis.statements) decisions.push(await this.#decideStatement(statement, analysis.statements.length, input, now));
+    return { analysis, decisions, decision: strictest(decisions) };
+  }
+
+  decideConnect(actor: Actor, database: string, startupParameters: Readonly<Record<string, string | undefined>>): Promise<Decision> {
+    return decideStartup(this, actor, database, startupParameters);
+  }
+
+  actor(name: string): Actor | undefined {
+    return this.policy.actors.get(name);
+  }
+
+  anonymousActor(): Actor {
+    return this.policy.anonymous;
+  }
+
+  async #decideStatement(statement: StatementAnalysis, count: number, input: GuardInput, now: string): Promise<Decision> {
     try {
-      return await gatherAndDecide(statement, count, input, now);
+      return await this.#gatherAndDecide(statement, count, input, now);
     } catch (error) {
-      return pipelineFailure(policy, error);
+      return pipelineFailure(this.policy, error);
     }
   }
 
-  async function gatherAndDecide(statement: StatementAnalysis, count: number, input: GuardInput, now: string): Promise<Decision> {
+  async #gatherAndDecide(statement: StatementAnalysis, count: number, input: GuardInput, now: string): Promise<Decision> {
     const request: DecisionRequest = {
       actor: input.actor,
       session: input.session,
       statement,
       statementCount: count,
-      relations: statement.error ? {} : await catalog.resolve(relationsOf(statement), input.session),
-      environment,
+      relations: statement.error ? {} : await this.#catalog.resolve(relationsOf(statement), input.session),
+      environment: this.environment,
       now,
       ...(input.parameters ? { parameters: input.parameters } : {}),
     };
-    if (impact && !statement.error && wantsImpact(request)) request.impact = await measure(statement, input.session, count);
-    return decide(request, policy);
+    if (this.#impact && !statement.error && this.#wantsImpact(request)) request.impact = await measure(this.#impact, statement, input.session, count);
+    return decide(request, this.policy);
   }
 
-  function wantsImpact(request: DecisionRequest): boolean {
-    for (const rule of policy.rulesFor(request.actor, environment)) {
+  #wantsImpact(request: DecisionRequest): boolean {
+    for (const rule of this.policy.rulesFor(request.actor, this.environment)) {
       try {
         if (rule.needsImpact?.(request)) return true;
       } catch {
@@ -59,41 +95,25 @@ export function createGuard(options: GuardOptions): Guard {
     return false;
   }
 
-  async function measure(statement: StatementAnalysis, session: SessionContext, statements: number): Promise<ImpactFigure> {
-    try {
-      return await impact!.measure(statement, session, { statements });
-    } catch (error) {
-      // An unmeasurable write is unknown, never zero: the rules escalate it.
-      return { rows: 'unknown', mode: 'estimate', error: error instanceof Error ? error.message : String(error) };
-    }
-  }
-
   /** An analyser that throws is an analysis error, decided (and denied) like any other. */
-  async function analyzeSafely(sql: string): Promise<Analysis> {
+  async #analyzeSafely(sql: string): Promise<Analysis> {
     try {
-      return await analyze(sql);
+      return await this.#analyze(sql);
     } catch (error) {
       const failure = { code: 'XX000', message: `internal analyser error: ${error instanceof Error ? error.message : String(error)}` };
       const statement: StatementAnalysis = { index: 0, sql, start: 0, end: sql.length, kind: 'unknown', readOnly: 'unknown', effects: [], parameterCount: 0, tags: {}, fingerprint: '', error: failure };
       return { statements: [statement], error: failure };
     }
   }
+}
 
-  const guard: Guard = {
-    policy,
-    environment,
-    async evaluate(input: GuardInput): Promise<GuardResult> {
-      const analysis = input.analysis ?? (await analyzeSafely(input.sql));
-      const now = clock().toISOString();
-      const decisions: Decision[] = [];
-      for (const statement of analysis.statements) decisions.push(await decideStatement(statement, analysis.statements.length, input, now));
-      return { analysis, decisions, decision: strictest(decisions) };
-    },
-    decideConnect(actor: Actor, database: string, startupParameters: Readonly<Record<string, string | undefined>>): Promise<Decision> {
-      return decideStartup(guard, actor, database, startupParameters);
-    },
-    actor: (name) => policy.actors.get(name),
-    anonymousActor: () => policy.anonymous,
-  };
-  return guard;
+const newDate = (): Date => new Date();
+
+async function measure(impact: ImpactPort, statement: StatementAnalysis, session: SessionContext, statements: number): Promise<ImpactFigure> {
+  try {
+    return await impact.measure(statement, session, { statements });
+  } catch (error) {
+    // An unmeasurable write is unknown, never zero: the rules escalate it.
+    return { rows: 'unknown', mode: 'estimate', error: error instanceof Error ? error.message : String(error) };
+  }
 }

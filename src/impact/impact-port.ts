@@ -9,7 +9,7 @@
  * deny is never run, not even inside a savepoint.
  */
 import { createGuard } from '../guard/guard.js';
-import type { GuardOptions, ImpactPort } from '../guard/types.js';
+import type { Guard, GuardOptions, ImpactPort } from '../guard/types.js';
 import type { Policy } from '../policy/policy.js';
 import type { Actor, ImpactFigure, SessionContext } from '../policy/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
@@ -118,8 +118,10 @@ export function impactModeFor(policy: Policy, actor: Actor, environment: string)
  * must not run.
  */
 export function hypotheticalCheck(guardOptions: Omit<GuardOptions, 'impact'>, actor: Actor): NonNullable<ExactSupport['precheck']> {
-  const guard = createGuard({ ...guardOptions, impact: { measure: async () => ({ rows: 0, mode: 'exact', tableRows: Number.MAX_SAFE_INTEGER }) } });
+  // Built at the first exact count: every session of an exact-mode actor has a precheck, few use it.
+  let guard: Guard | undefined;
   return async (statement, session) => {
+    guard ??= createGuard({ ...guardOptions, impact: { measure: async () => ({ rows: 0, mode: 'exact', tableRows: Number.MAX_SAFE_INTEGER }) } });
     const { decision } = await guard.evaluate({ sql: statement.sql, analysis: { statements: [{ ...statement, index: 0 }] }, actor, session });
     return decision.action === 'allow';
   };

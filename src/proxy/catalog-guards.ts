@@ -25,10 +25,15 @@ import type { SessionPrepare } from './relay.js';
  */
 export const GUARDED_CAPABILITIES = { mask: true, maxResultRows: true, maxAffectedRows: true } as const satisfies DoorCapabilities;
 
+/** Parapet's own SQL on a client's session between its messages (impact estimates), and exact counts. */
+export interface SessionQueries {
+  runner: SessionRunner;
+  exact?: ExactSupport;
+}
+
 /** What a session asks for at connect; undefined: the session runs without live guards. */
 export interface LiveGuardsPort {
-  /** `session`: Parapet's own SQL on this session between the client's messages (impact estimates), and exact counts. */
-  forSession(actor: Actor, database: string, link: UpstreamLink, session?: { runner: SessionRunner; exact?: ExactSupport }): Promise<LiveSessionGuards | undefined>;
+  forSession(actor: Actor, database: string, link: UpstreamLink, session?: SessionQueries): Promise<LiveSessionGuards | undefined>;
   close(): void;
 }
 
@@ -62,6 +67,8 @@ export function catalogGuards(options: CatalogGuardsOptions): LiveGuardsPort {
     policy: Policy;
     catalog: LiveCatalog;
     sessions: number;
+    /** The policy's max-affected-rows rules: one set for the sessions of this entry. */
+    sized: ReadonlySet<string>;
   }
   const catalogs = new Map<string, Entry>();
   const maskKey = options.maskKey ?? randomBytes(32);
@@ -70,7 +77,7 @@ export function catalogGuards(options: CatalogGuardsOptions): LiveGuardsPort {
     // A reloaded policy brings new tags: new sessions get a catalog built with them (the old one
     // closes when its last session ends).
     if (known && known.policy === policy) return known;
-    const entry = { policy, catalog: options.catalog(database, policy), sessions: 0 };
+    const entry = { policy, catalog: options.catalog(database, policy), sessions: 0, sized: sizedRules(policy) };
     if (known && known.sessions === 0) known.catalog.db.close();
     catalogs.set(database, entry);
     return entry;
@@ -107,7 +114,7 @@ export function catalogGuards(options: CatalogGuardsOptions): LiveGuardsPort {
       }
       let released = false;
       return Object.assign(guards, {
-        sized: sizedRules(policy),
+        sized: entry.sized,
         current: () => options.policy() === policy,
         release() {
           if (released) return;

@@ -5,10 +5,12 @@
  */
 import { LiveCatalog, catalogConnection } from '../catalog/index.js';
 import { strictest } from '../policy/combine.js';
+import type { GuardInput, GuardResult } from '../guard/types.js';
 import type { Policy } from '../policy/policy.js';
 import type { Decision } from '../policy/types.js';
 import type { UpstreamConnection } from '../upstream/connect.js';
 import { catalogGuards, type LiveGuardsPort, type LiveSessionGuards } from './catalog-guards.js';
+import { GuardLayer } from './guard-layer.js';
 import type { GuardPort, UpstreamLink } from './ports.js';
 
 export type { LiveGuardsPort, LiveSessionGuards } from './catalog-guards.js';
@@ -45,29 +47,51 @@ export function liveGuards(options: LiveGuardsOptions): LiveGuardsPort {
  * reload thus applies to the next statement of every session, and never loosens one.
  */
 export function withSessionGuard(base: GuardPort, guards: LiveSessionGuards, decorate: (guard: GuardPort) => GuardPort): GuardPort {
-  const port = (evaluate: GuardPort['evaluate']): GuardPort => ({
-    actor: (name) => base.actor(name),
-    decideConnect: (actor, database, parameters) => base.decideConnect(actor, database, parameters),
-    evaluate,
-  });
-  const own = decorate(port((request) => guards.evaluate(request)));
-  const afterReload = layered(base, guards);
-  return port((request) => (guards.current() ? own.evaluate(request) : afterReload(request)));
+  return new SessionGuard(base, guards, decorate);
+}
+
+/** The session's guards alone, with the base guard's actors and connect decision. */
+class OwnGuard extends GuardLayer {
+  constructor(
+    base: GuardPort,
+    private readonly guards: LiveSessionGuards,
+  ) {
+    super(base);
+  }
+
+  evaluate(request: GuardInput): Promise<GuardResult> {
+    return this.guards.evaluate(request);
+  }
+}
+
+class SessionGuard extends GuardLayer {
+  readonly #own: GuardPort;
+
+  constructor(
+    base: GuardPort,
+    private readonly guards: LiveSessionGuards,
+    decorate: (guard: GuardPort) => GuardPort,
+  ) {
+    super(base);
+    this.#own = decorate(new OwnGuard(base, guards));
+  }
+
+  evaluate(request: GuardInput): Promise<GuardResult> {
+    return this.guards.current() ? this.#own.evaluate(request) : layered(this.inner, this.guards, request);
+  }
 }
 
 /** The current policy's guard first, then the session's (built from an earlier policy) on what it allows. */
-function layered(base: GuardPort, guards: LiveSessionGuards): GuardPort['evaluate'] {
+async function layered(base: GuardPort, guards: LiveSessionGuards, request: GuardInput): Promise<GuardResult> {
   const decided = (d: Decision) => d.action !== 'allow' && !d.reasons.every((r) => r.action === 'allow' || guards.sized.has(r.rule));
-  return async (request) => {
-    const plain = await base.evaluate(request);
-    if (plain.decisions.length > 0 && plain.decisions.every(decided)) return plain;
-    const live = await guards.evaluate({ ...request, analysis: plain.analysis });
-    const decisions: Decision[] = plain.analysis.statements.map((_, i) => {
-      const first = plain.decisions[i] ?? plain.decision;
-      return decided(first) ? first : (live.decisions[i] ?? live.decision);
-    });
-    return { analysis: live.analysis, decisions, decision: strictest(decisions) };
-  };
+  const plain = await base.evaluate(request);
+  if (plain.decisions.length > 0 && plain.decisions.every(decided)) return plain;
+  const live = await guards.evaluate({ ...request, analysis: plain.analysis });
+  const decisions: Decision[] = plain.analysis.statements.map((_, i) => {
+    const first = plain.decisions[i] ?? plain.decision;
+    return decided(first) ? first : (live.decisions[i] ?? live.decision);
+  });
+  return { analysis: live.analysis, decisions, decision: strictest(decisions) };
 }
 
 /** The ids of the policy's max-affected-rows rules (their figure comes from the session). */

@@ -11,6 +11,7 @@ import { formatHostPort } from '../config/units.js';
 import { AuditHealth, ProxyMetrics, cachedCheck, observedAudit, startMetricsServer, timedGuard, type CheckResult, type MetricsServer } from '../metrics/index.js';
 import { SessionLifecycles } from './lifecycle.js';
 import { ActorConnections, limitedProvider, limitsFor } from './limits.js';
+import type { Actor } from '../policy/types.js';
 import { LiveRules, type ReloadResult, type Rules } from './live-rules.js';
 import { pinStatementTimeout } from './pinned-timeout.js';
 import type { AuditPort, CredentialsPort, GuardPort, ProxyLog, UpstreamProvider } from './ports.js';
@@ -36,6 +37,8 @@ export class Operations {
   readonly #connections = new ActorConnections();
   #http: MetricsServer | undefined;
   #listening = false;
+  /** The actor's pinned statement timeout; one function for every session's guard. */
+  readonly #timeoutOf = (actor: Actor): number | undefined => limitsFor(actor, this.options.config.limits).statementTimeoutMs;
 
   constructor(private readonly options: OperationsOptions) {
     const { config, log } = options;
@@ -52,7 +55,7 @@ export class Operations {
 
   /** A guard with the proxy's own checks (the pinned statement timeout) and the decision metrics. */
   decorate(guard: GuardPort): GuardPort {
-    const pinned = pinStatementTimeout(guard, (actor) => limitsFor(actor, this.options.config.limits).statementTimeoutMs);
+    const pinned = pinStatementTimeout(guard, this.#timeoutOf);
     return timedGuard(pinned, this.metrics);
   }
 

@@ -6,8 +6,10 @@
  */
 import { strictest } from '../policy/combine.js';
 import type { Actor, Decision } from '../policy/types.js';
+import type { GuardInput, GuardResult } from '../guard/types.js';
 import type { StatementAnalysis } from '../sql/types.js';
 import { ProxyRule, proxyDenial } from './denial.js';
+import { GuardLayer } from './guard-layer.js';
 import type { GuardPort } from './ports.js';
 
 /** Milliseconds per unit of PostgreSQL's time settings (a bare number is milliseconds). */
@@ -36,24 +38,31 @@ export function timeoutChange(statement: StatementAnalysis, pinnedMs: number): s
 
 /** The guard, with statements that would lift the actor's statement timeout refused. */
 export function pinStatementTimeout(guard: GuardPort, timeoutOf: (actor: Actor) => number | undefined): GuardPort {
-  return {
-    actor: (name) => guard.actor(name),
-    decideConnect: (actor, database, parameters) => guard.decideConnect(actor, database, parameters),
-    async evaluate(request) {
-      const result = await guard.evaluate(request);
-      const pinned = timeoutOf(request.actor);
-      if (pinned === undefined) return result;
-      let changed = false;
-      const decisions: Decision[] = result.analysis.statements.map((statement, i) => {
-        const decision = result.decisions[i] ?? result.decision;
-        const reason = timeoutChange(statement, pinned);
-        if (reason === undefined) return decision;
-        changed = true;
-        return proxyDenial(ProxyRule.pinnedSetting, `\`statement_timeout\` is set by parapet for this actor and cannot be lifted: ${reason}`, {
-          hint: `set a value between 1 and ${pinned} ms, or RESET statement_timeout`,
-        });
+  return new PinnedTimeoutGuard(guard, timeoutOf);
+}
+
+class PinnedTimeoutGuard extends GuardLayer {
+  constructor(
+    inner: GuardPort,
+    private readonly timeoutOf: (actor: Actor) => number | undefined,
+  ) {
+    super(inner);
+  }
+
+  async evaluate(request: GuardInput): Promise<GuardResult> {
+    const result = await this.inner.evaluate(request);
+    const pinned = this.timeoutOf(request.actor);
+    if (pinned === undefined) return result;
+    let changed = false;
+    const decisions: Decision[] = result.analysis.statements.map((statement, i) => {
+      const decision = result.decisions[i] ?? result.decision;
+      const reason = timeoutChange(statement, pinned);
+      if (reason === undefined) return decision;
+      changed = true;
+      return proxyDenial(ProxyRule.pinnedSetting, `\`statement_timeout\` is set by parapet for this actor and cannot be lifted: ${reason}`, {
+        hint: `set a value between 1 and ${pinned} ms, or RESET statement_timeout`,
       });
-      return changed ? { ...result, decisions, decision: strictest(decisions) } : result;
-    },
-  };
+    });
+    return changed ? { ...result, decisions, decision: strictest(decisions) } : result;
+  }
 }

@@ -14,46 +14,47 @@ export interface PendingParse {
 }
 
 export class PreparedRegistry {
-  readonly #confirmed = new Map<string, string>();
-  readonly #pending = new Map<string, PendingParse>();
+  // Created on first use: most sessions never prepare a statement, and an empty Map costs ≈ 250 bytes.
+  #confirmed: Map<string, string> | undefined;
+  #pending: Map<string, PendingParse> | undefined;
 
   /** The SQL a name stands for: the newest Parse in flight, else the confirmed statement. */
   lookup(name: string): string | undefined {
-    return this.#pending.get(name)?.sql ?? this.#confirmed.get(name);
+    return this.#pending?.get(name)?.sql ?? this.#confirmed?.get(name);
   }
 
   /** A Parse was forwarded. The unnamed statement is dropped at once, as the server does before parsing. */
   parseSent(name: string, sql: string): PendingParse {
     const entry = { name, sql };
-    this.#pending.set(name, entry);
-    if (name === '') this.#confirmed.delete('');
+    (this.#pending ??= new Map()).set(name, entry);
+    if (name === '') this.#confirmed?.delete('');
     return entry;
   }
 
   /** ParseComplete for `entry`. */
   parseConfirmed(entry: PendingParse): void {
-    this.#confirmed.set(entry.name, entry.sql);
-    if (this.#pending.get(entry.name) === entry) this.#pending.delete(entry.name);
+    (this.#confirmed ??= new Map()).set(entry.name, entry.sql);
+    if (this.#pending?.get(entry.name) === entry) this.#pending.delete(entry.name);
   }
 
   /** The Parse failed or was skipped after an earlier error. */
   parseFailed(entry: PendingParse): void {
-    if (this.#pending.get(entry.name) === entry) this.#pending.delete(entry.name);
+    if (this.#pending?.get(entry.name) === entry) this.#pending.delete(entry.name);
   }
 
   /** CloseComplete for a statement. */
   closed(name: string): void {
-    this.#confirmed.delete(name);
+    this.#confirmed?.delete(name);
   }
 
   /** A PREPARE / DEALLOCATE / DISCARD ALL statement succeeded upstream. */
   apply(change: PreparedChange): void {
-    if (change.op === 'prepare') this.#confirmed.set(change.name, change.body);
-    else if (change.op === 'deallocate') this.#confirmed.delete(change.name);
-    else this.#confirmed.clear();
+    if (change.op === 'prepare') (this.#confirmed ??= new Map()).set(change.name, change.body);
+    else if (change.op === 'deallocate') this.#confirmed?.delete(change.name);
+    else this.#confirmed?.clear();
   }
 
   get size(): number {
-    return this.#confirmed.size;
+    return this.#confirmed?.size ?? 0;
   }
 }

@@ -88,7 +88,8 @@ const STATUS_NAMES: Record<TransactionStatus, SessionContext['transaction']> = {
 export class Relay implements LendingDoor {
   readonly #o: RelayOptions;
   readonly #tracker = new ResponseTracker<Tag>();
-  readonly #portals = new Map<string, PortalInfo>();
+  /** Created on the first Bind (most sessions never bind; an empty Map costs ≈ 250 bytes). */
+  #portals: Map<string, PortalInfo> | undefined;
   /** Poison text: a syntax error that names this session's random token, so it can never be valid SQL. */
   readonly #poison = `parapet_denied_${randomBytes(6).toString('hex')}`;
   #inbox: Frame[] = [];
@@ -99,8 +100,8 @@ export class Relay implements LendingDoor {
   #discarding = false;
   /** A decision is pending; a CancelRequest now cancels it here instead of upstream. */
   #held: Held | undefined;
-  /** Why reading from the client is paused: 'inbox' (too many messages queued), 'upstream' (its socket must drain). */
-  #pauses = new Set<'inbox' | 'upstream'>();
+  /** Why reading from the client is paused: 'inbox' (too many messages queued), 'upstream' (its socket must drain). Created on the first pause. */
+  #pauses: Set<'inbox' | 'upstream'> | undefined;
   #ended = false;
   /** An Execute whose result cap ends it with an error is in this Sync segment: more work behind it is refused. */
   #capFence = false;
@@ -281,14 +282,14 @@ export class Relay implements LendingDoor {
         return undefined;
       case 'Execute': {
         if (this.#capFence) return this.#refuse(behindCap(), false);
-        const portal = this.#portals.get(message.portal);
+        const portal = this.#portals?.get(message.portal);
         if (this.#o.guards && portal?.statement.decision.obligations.maxResultRows?.onExceed === 'error') this.#capFence = true;
         this.#o.guards?.results.execute(message.portal);
         this.#forward(frame, { kind: 'execute', tag: { type: 'execute', portal, started: performance.now() } });
         return undefined;
       }
       case 'Close':
-        if (message.target === 'P') this.#portals.delete(message.name);
+        if (message.target === 'P') this.#portals?.delete(message.name);
         this.#o.guards?.results.close(message.target, message.name);
         this.#forward(frame, { kind: 'close', tag: { type: 'close', target: message.target, name: message.name } });
         return undefined;
@@ -333,7 +334,7 @@ export class Relay implements LendingDoor {
 
   #toUpstream(bytes: Buffer): void {
     const socket = this.#o.upstream.socket;
-    if (!socket.write(bytes) && !this.#pauses.has('upstream')) {
+    if (!socket.write(bytes) && !this.#pauses?.has('upstream')) {
       this.#pauseClient('upstream');
       socket.once('drain', () => this.#resumeClient('upstream'));
     }
@@ -375,14 +376,14 @@ export class Relay implements LendingDoor {
     const bound = boundValues(bind);
     const outcome = await this.#decide(context, async () => (sql !== undefined ? this.#o.decider.judge(sql, context, bound) : unknownPrepared(bind.statement)), bound.values);
     if (outcome.refusal) {
-      this.#portals.delete(bind.portal);
+      this.#portals?.delete(bind.portal);
       this.#sendPoison(outcome.refusal, false);
       this.#discarding = true;
       return;
     }
     const statement = outcome.judgement.statements[0];
-    if (statement) this.#portals.set(bind.portal, { statement, seq: outcome.seqs[0] });
-    else this.#portals.delete(bind.portal);
+    if (statement) (this.#portals ??= new Map()).set(bind.portal, { statement, seq: outcome.seqs[0] });
+    else this.#portals?.delete(bind.portal);
     if (statement) this.#o.guards?.results.bind(bind.portal, bind.statement, statement, bind.resultFormats);
     this.#forward(frame, { kind: 'bind', tag: NONE });
   }
@@ -443,7 +444,7 @@ export class Relay implements LendingDoor {
   #ready(status: TransactionStatus): void {
     const settled = this.#tracker.pending === 0;
     if (settled) this.#loans.wake();
-    if (status === 'I') this.#portals.clear();
+    if (status === 'I') this.#portals?.clear();
     if (settled && !this.#pumping && this.#inboxHead >= this.#inbox.length) this.observer?.idle(status);
   }
 
@@ -466,12 +467,13 @@ export class Relay implements LendingDoor {
   }
 
   #pauseClient(reason: 'inbox' | 'upstream'): void {
-    if (this.#pauses.size === 0) this.#o.client.pause();
-    this.#pauses.add(reason);
+    const pauses = (this.#pauses ??= new Set());
+    if (pauses.size === 0) this.#o.client.pause();
+    pauses.add(reason);
   }
 
   #resumeClient(reason: 'inbox' | 'upstream'): void {
-    if (!this.#pauses.delete(reason)) return;
+    if (!this.#pauses?.delete(reason)) return;
     if (this.#pauses.size === 0) this.#o.client.resume();
   }
 }

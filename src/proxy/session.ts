@@ -19,7 +19,7 @@ import type { Actor } from '../policy/types.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { Decider } from './decider.js';
 import { denialFields } from './denial.js';
-import { GUARDED_CAPABILITIES } from './catalog-guards.js';
+import { GUARDED_CAPABILITIES, type SessionQueries } from './catalog-guards.js';
 import { exactSupport } from './exact-segment.js';
 import { FramePuller } from './frame-puller.js';
 import { withSessionGuard, type LiveGuardsPort, type LiveSessionGuards } from './live-guards.js';
@@ -120,8 +120,11 @@ class ClientSession {
       if (touched) throw new PgError({ severity: 'FATAL', code: '42501', message: `setting \`${touched.name}\` cannot be changed: this actor's sessions are read-only` });
     }
 
+    // Only the wait for the upstream session is aborted by the client leaving: the listener goes
+    // afterwards, so the controller is not held for the whole session.
     const abort = new AbortController();
-    this.socket.once('close', () => abort.abort());
+    const onClose = () => abort.abort();
+    this.socket.once('close', onClose);
     let upstream: UpstreamLink;
     try {
       upstream = await this.deps.upstream.open(
@@ -137,6 +140,8 @@ class ClientSession {
       );
     } catch (error) {
       throw upstreamFailure(error, this.deps.upstream.describe(), this.deps.log);
+    } finally {
+      this.socket.off('close', onClose);
     }
     if (this.#closed) {
       upstream.close();
@@ -144,10 +149,7 @@ class ClientSession {
     }
     let guards: LiveSessionGuards | undefined;
     try {
-      guards = await this.deps.liveGuards?.forSession(actor, database, upstream, {
-        runner: { query: (sql) => this.#relay!.run(sql) },
-        exact: exactSupport(() => this.#relay),
-      });
+      guards = await this.deps.liveGuards?.forSession(actor, database, upstream, this.#ownQueries());
     } catch (error) {
       upstream.close();
       this.deps.log.error(`session ${this.id}: the live guards cannot start: ${(error as Error).message}`);
@@ -159,6 +161,14 @@ class ClientSession {
       return;
     }
     this.#ready(actor, upstream, readOnly, database, request, onRelay, guards);
+  }
+
+  /**
+   * Parapet's own SQL on the session once its relay runs (estimates, exact counts). A method of its
+   * own so that these session-long closures hold the session, not the scope of `run`.
+   */
+  #ownQueries(): SessionQueries {
+    return { runner: { query: (sql) => this.#relay!.run(sql) }, exact: exactSupport(() => this.#relay) };
   }
 
   /** SSLRequest / GSSENCRequest / CancelRequest until the StartupMessage. Returns undefined when the connection is done. */

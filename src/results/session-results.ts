@@ -88,18 +88,19 @@ const OTHER: Tag = { type: 'other' };
 
 export class SessionResults {
   readonly #o: SessionResultsOptions;
-  readonly #hasher: MaskHasher;
   readonly #tracker = new ResponseTracker<Tag>();
-  readonly #statements = new Map<string, { sql: string; fields?: FieldDescription[] }>();
-  readonly #portals = new Map<string, PortalState>();
-  readonly #cursors = new Map<string, { counter: RowCounter; feeds: Promise<StatementFeeds> }>();
+  // The hasher and the maps are created on first use: most sessions never mask by hash, prepare a
+  // statement or open a cursor, and they would cost ≈ 1.5 KiB per held session.
+  #hasher: MaskHasher | undefined;
+  #statements: Map<string, { sql: string; fields?: FieldDescription[] }> | undefined;
+  #portals: Map<string, PortalState> | undefined;
+  #cursors: Map<string, { counter: RowCounter; feeds: Promise<StatementFeeds> }> | undefined;
   #segmentBulk: BulkCounter = { rows: 0 };
   /** Parapet failed something since the last ReadyForQuery: the server's replies up to it are swallowed. */
   #failedByParapet = false;
 
   constructor(options: SessionResultsOptions) {
     this.#o = options;
-    this.#hasher = new MaskHasher(options.maskKey);
   }
 
   /** Whether this session's results need looking at at all (else the door may skip `push`). */
@@ -116,16 +117,16 @@ export class SessionResults {
   }
 
   parse(name: string, sql: string): void {
-    this.#statements.set(name, { sql });
+    (this.#statements ??= new Map()).set(name, { sql });
     this.#tracker.push({ kind: 'parse', tag: { type: 'parse', name } });
   }
 
   /** A Bind forwarded: the portal runs `judged` (its prepared statement's analysis and decision). */
   bind(portal: string, statement: string, judged: JudgedResult, resultFormats: readonly number[]): void {
     const state: PortalState = { statement: this.#prepare(judged), formats: resultFormats };
-    const described = this.#statements.get(statement)?.fields;
+    const described = this.#statements?.get(statement)?.fields;
     if (described) this.#describePortal(state, described);
-    this.#portals.set(portal, state);
+    (this.#portals ??= new Map()).set(portal, state);
     this.#tracker.push({ kind: 'bind', tag: OTHER });
   }
 
@@ -134,12 +135,12 @@ export class SessionResults {
   }
 
   execute(portal: string): void {
-    this.#tracker.push({ kind: 'execute', tag: { type: 'execute', portal: this.#portals.get(portal) } });
+    this.#tracker.push({ kind: 'execute', tag: { type: 'execute', portal: this.#portals?.get(portal) } });
   }
 
   close(target: 'S' | 'P', name: string): void {
-    if (target === 'P') this.#portals.delete(name);
-    else this.#statements.delete(name);
+    if (target === 'P') this.#portals?.delete(name);
+    else this.#statements?.delete(name);
     this.#tracker.push({ kind: 'close', tag: OTHER });
   }
 
@@ -211,7 +212,7 @@ export class SessionResults {
     const failed = this.#failedByParapet;
     this.#failedByParapet = false;
     this.#segmentBulk = { rows: 0 };
-    if (frame.payload[0] === 0x49 /* I */) this.#portals.clear();
+    if (frame.payload[0] === 0x49 /* I */) this.#portals?.clear();
     if (failed && frame.payload[0] === 0x54 /* T */) return { send: [], abortUpstream: true };
     return { send: [frame.raw] };
   }
@@ -283,11 +284,11 @@ export class SessionResults {
 
   #described(tag: Extract<Tag, { type: 'describe' }>, fields: FieldDescription[]): void {
     if (tag.target === 'S') {
-      const statement = this.#statements.get(tag.name);
+      const statement = this.#statements?.get(tag.name);
       if (statement) statement.fields = fields;
       return;
     }
-    const portal = this.#portals.get(tag.name);
+    const portal = this.#portals?.get(tag.name);
     if (portal) this.#describePortal(portal, fields, true);
   }
 
@@ -312,7 +313,7 @@ export class SessionResults {
     const masking = statement.masking;
     const o = this.#o;
     const feeds = feedsOverride ?? (await statement.feeds);
-    return planFields(fields, { catalog: o.catalog, ...(masking ? { masking } : {}), ...(o.bulk ? { bulk: o.bulk } : {}), feeds, hasher: this.#hasher });
+    return planFields(fields, { catalog: o.catalog, ...(masking ? { masking } : {}), ...(o.bulk ? { bulk: o.bulk } : {}), feeds, hasher: (this.#hasher ??= new MaskHasher(o.maskKey)) });
   }
 
   #prepare(judged: JudgedResult): Prepared {
@@ -332,15 +333,15 @@ export class SessionResults {
       const name = cursor.detail;
       if (cursor.operation === 'declare-cursor') {
         feeds = this.#feeds(judged, masking);
-        this.#cursors.set(name, { counter: { sent: 0 }, feeds });
+        (this.#cursors ??= new Map()).set(name, { counter: { sent: 0 }, feeds });
       } else if (cursor.operation === 'fetch') {
-        const known = this.#cursors.get(name);
+        const known = this.#cursors?.get(name);
         // A cursor Parapet did not see declared: assume the worst of what it returns.
         const state = known ?? { counter: { sent: 0 }, feeds: Promise.resolve({ masked: true, bulk: true }) };
-        if (!known) this.#cursors.set(name, state);
+        if (!known) (this.#cursors ??= new Map()).set(name, state);
         feeds = state.feeds;
         counter = state.counter;
-      } else this.#cursors.delete(name);
+      } else this.#cursors?.delete(name);
     }
     feeds ??= this.#feeds(judged, masking);
     feeds.catch(() => {});

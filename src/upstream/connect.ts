@@ -100,6 +100,12 @@ export async function connectUpstream(options: UpstreamOptions): Promise<Upstrea
   }
 }
 
+/**
+ * A handler for the socket's whole life, defined out here: an arrow function inside `attempt` would
+ * hold the login's scope (its frame source, timer and promises) for as long as the socket lives.
+ */
+const ignore = (): void => {};
+
 /** One connection: TCP or unix socket, TLS when `tls` is `on` (and the server agrees, unless required), login. */
 async function attempt(options: UpstreamOptions, tls: 'on' | 'off'): Promise<UpstreamConnection> {
   const where = options.socketPath ?? `${options.host}:${options.port}`;
@@ -124,16 +130,17 @@ async function attempt(options: UpstreamOptions, tls: 'on' | 'off'): Promise<Ups
   try {
     await Promise.race([
       new Promise<void>((resolve, reject) => {
+        const failed = (error: Error) => reject(socketError(error, where, false));
         raw.once('connect', () => {
           connected = true;
-          raw.off('error', reject);
+          raw.off('error', failed);
           resolve();
         });
-        raw.once('error', (error) => reject(socketError(error, where, false)));
+        raw.once('error', failed);
       }),
       expired,
     ]);
-    raw.on('error', () => {}); // later errors reach the reader through `close`; never crash the process
+    raw.on('error', ignore); // later errors reach the reader through `close`; never crash the process
     const secure = tls === 'on' && options.tls ? await Promise.race([negotiateTls(raw, options.tls, options.host, where), expired]) : undefined;
     const socket: Socket = secure ?? raw;
     const reader = new FrameReader({ maxFrameBytes: MAX_UPSTREAM_FRAME_BYTES, startup: false });
@@ -142,31 +149,39 @@ async function attempt(options: UpstreamOptions, tls: 'on' | 'off'): Promise<Ups
     const session = await login(source, options, where, secure);
     checkPinned(session.parameters, where);
     source.release();
-    socket.on('error', () => {});
-    let closed = false;
-    const cancelOptions = { socketPath: options.socketPath, ...(secure && options.tls ? { tls: options.tls } : {}) };
-    return {
-      socket,
-      reader: source.reader,
-      ...session,
-      host: options.host,
-      port: options.port,
-      ...(options.socketPath ? { socketPath: options.socketPath } : {}),
-      encrypted: secure !== undefined,
-      cancel: () => sendCancel(options.host, options.port, session.processId, session.secretKey, cancelOptions),
-      close() {
-        if (closed) return;
-        closed = true;
-        if (socket.writable) socket.end(fe.terminate());
-        else socket.destroy();
-      },
-    };
+    socket.on('error', ignore);
+    return connection(socket, reader, session, options, secure !== undefined);
   } catch (error) {
     raw.destroy();
     throw error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The logged-in connection. Built apart from the login so that its `cancel` and `close` hold only
+ * what they use, not the login's frame source, timers and promises for the whole session.
+ */
+function connection(socket: Socket, reader: FrameReader, session: Session, options: UpstreamOptions, encrypted: boolean): UpstreamConnection {
+  let closed = false;
+  const cancelOptions = { socketPath: options.socketPath, ...(encrypted && options.tls ? { tls: options.tls } : {}) };
+  return {
+    socket,
+    reader,
+    ...session,
+    host: options.host,
+    port: options.port,
+    ...(options.socketPath ? { socketPath: options.socketPath } : {}),
+    encrypted,
+    cancel: () => sendCancel(options.host, options.port, session.processId, session.secretKey, cancelOptions),
+    close() {
+      if (closed) return;
+      closed = true;
+      if (socket.writable) socket.end(fe.terminate());
+      else socket.destroy();
+    },
+  };
 }
 
 /** The startup parameters: the caller's, then the pinned settings on top. */
@@ -260,7 +275,10 @@ async function login(source: FrameSource, options: UpstreamOptions, where: strin
         break;
       case 'BackendKeyData':
         session.processId = message.processId;
-        session.secretKey = Buffer.from(message.secretKey);
+        // A copy of its own: a small Buffer.from() is a slice of Node's shared 8 KiB pool, and a key
+        // held for the whole session keeps its slab alive (≈ 2 KiB per held session).
+        session.secretKey = Buffer.allocUnsafeSlow(message.secretKey.length);
+        message.secretKey.copy(session.secretKey);
         break;
       case 'ErrorResponse': {
         const fields = message.fields;
