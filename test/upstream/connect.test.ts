@@ -80,6 +80,11 @@ test('after login the socket is handed over paused, ready for the next owner', a
   await withConnection(admin, async (conn) => {
     assert.equal(conn.socket.listenerCount('data'), 0);
     assert.equal(conn.socket.isPaused(), true);
+    // Nothing of the login stays attached for the session's life (it would hold the login's state):
+    // only the one error guard that keeps a later socket error from crashing the process.
+    assert.equal(new Set(conn.socket.listeners('error')).size, 1);
+    assert.equal(conn.socket.listenerCount('close'), 0);
+    assert.equal(conn.socket.listenerCount('connect'), 0);
     conn.socket.on('data', () => {});
     await assert.rejects(simpleQuery(conn, 'select 1'), isCode('protocol'), 'refuses to share the socket with another reader');
     conn.socket.removeAllListeners('data');
