@@ -3,6 +3,8 @@
  * per result. Node's crypto has no keyed BLAKE2 and its HMAC costs an object and a native call per
  * value; this one keeps its state in local variables and reuses the state after the key block, so a
  * value of up to 64 bytes costs one compression. The rounds are unrolled (generated from SIGMA).
+ * `@noble/hashes` 2.4 gives the same digests but compresses the key block again on every call:
+ * about 15 µs a value against 0.27 µs here (docs/benchmarks.md).
  */
 
 const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19] as const;
