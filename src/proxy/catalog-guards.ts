@@ -14,7 +14,7 @@ import type { Actor } from '../policy/types.js';
 import { simpleQuery } from '../upstream/simple-query.js';
 import type { SessionRunner } from '../impact/estimate.js';
 import type { ExactSupport } from '../impact/impact-port.js';
-import { asConnection, sizedRules } from './live-guards.js';
+import { asConnection } from './link-connection.js';
 import type { UpstreamLink } from './ports.js';
 import type { SessionPrepare } from './relay.js';
 
@@ -129,4 +129,9 @@ export function catalogGuards(options: CatalogGuardsOptions): LiveGuardsPort {
       catalogs.clear();
     },
   };
+}
+
+/** The ids of the policy's max-affected-rows rules (their figure comes from the session). */
+export function sizedRules(policy: Policy): Set<string> {
+  return new Set(policy.rules.filter((r) => r.definition?.id === 'max-affected-rows').map((r) => r.id));
 }

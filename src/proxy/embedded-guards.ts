@@ -16,7 +16,7 @@ import { CatalogError, LiveCatalog, type CatalogQueries, type CatalogSnapshot, t
 import { withLentQueries, type BorrowedSession, type CatalogReads, type SessionLender } from '../catalog/lent-queries.js';
 import type { Policy } from '../policy/policy.js';
 import { catalogGuards, type LiveGuardsPort } from './catalog-guards.js';
-import { LendRefused } from './exact-segment.js';
+import { LendRefused } from './relay-loans.js';
 
 export interface EmbeddedGuardsOptions {
   /** The policy in force (read at each session's connect). */

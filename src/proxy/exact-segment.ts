@@ -12,25 +12,8 @@
 import { FrameReader, type Frame } from '../protocol/frame-reader.js';
 import type { PgErrorFields } from '../protocol/pg-error.js';
 import type { ExactRun, ExactSupport, LentConnection } from '../impact/index.js';
+import { LendRefused } from './relay-loans.js';
 import type { UpstreamLink } from './ports.js';
-
-/** Why Parapet may not borrow the client's upstream session now. */
-export type LendRefusal = 'not-deciding' | 'segment-open' | 'busy' | 'ended';
-
-/** `Relay.lend` refused: nothing was sent upstream. */
-export class LendRefused extends Error {
-  constructor(readonly code: LendRefusal) {
-    super(LEND_MESSAGES[code]);
-    this.name = 'LendRefused';
-  }
-}
-
-const LEND_MESSAGES: Record<LendRefusal, string> = {
-  'not-deciding': 'parapet runs its own SQL on the session only while deciding a simple query',
-  'segment-open': 'an extended-protocol segment is open on the session (no Sync yet)',
-  busy: 'the session still has replies in flight',
-  ended: 'the session ended',
-};
 
 /** What the exact support needs from the relay. */
 export interface LendingDoor {

@@ -11,7 +11,7 @@ import type { Decision } from '../policy/types.js';
 import type { UpstreamConnection } from '../upstream/connect.js';
 import { catalogGuards, type LiveGuardsPort, type LiveSessionGuards } from './catalog-guards.js';
 import { GuardLayer } from './guard-layer.js';
-import type { GuardPort, UpstreamLink } from './ports.js';
+import type { GuardPort } from './ports.js';
 
 export type { LiveGuardsPort, LiveSessionGuards } from './catalog-guards.js';
 
@@ -92,25 +92,4 @@ async function layered(base: GuardPort, guards: LiveSessionGuards, request: Guar
     return decided(first) ? first : (live.decisions[i] ?? live.decision);
   });
   return { analysis: live.analysis, decisions, decision: strictest(decisions) };
-}
-
-/** The ids of the policy's max-affected-rows rules (their figure comes from the session). */
-export function sizedRules(policy: Policy): Set<string> {
-  return new Set(policy.rules.filter((r) => r.definition?.id === 'max-affected-rows').map((r) => r.id));
-}
-
-/** The link as the small upstream connection `simpleQuery` runs on (before the relay owns the socket). */
-export function asConnection(link: UpstreamLink): UpstreamConnection {
-  return {
-    socket: link.socket,
-    reader: link.reader,
-    parameters: new Map(Object.entries(link.parameters)),
-    processId: link.processId,
-    secretKey: link.secretKey,
-    host: 'upstream',
-    port: 0,
-    encrypted: false,
-    cancel: () => link.cancel(),
-    close: () => link.close(),
-  };
 }

@@ -6,8 +6,25 @@
  */
 import type { TransactionStatus } from '../protocol/codes.js';
 import type { BorrowedSession } from '../catalog/lent-queries.js';
-import { LendRefused } from './exact-segment.js';
 import type { UpstreamLink } from './ports.js';
+
+/** Why Parapet may not borrow the client's upstream session now. */
+export type LendRefusal = 'not-deciding' | 'segment-open' | 'busy' | 'ended';
+
+/** `Relay.lend` refused: nothing was sent upstream. */
+export class LendRefused extends Error {
+  constructor(readonly code: LendRefusal) {
+    super(LEND_MESSAGES[code]);
+    this.name = 'LendRefused';
+  }
+}
+
+const LEND_MESSAGES: Record<LendRefusal, string> = {
+  'not-deciding': 'parapet runs its own SQL on the session only while deciding a simple query',
+  'segment-open': 'an extended-protocol segment is open on the session (no Sync yet)',
+  busy: 'the session still has replies in flight',
+  ended: 'the session ended',
+};
 
 /** What a loan needs from the relay. */
 export interface LoanSite {

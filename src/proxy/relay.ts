@@ -28,12 +28,12 @@ import { simpleQueryResult, type SimpleQueryResult } from '../upstream/simple-qu
 import type { Decider, Judgement } from './decider.js';
 import { boundValues } from './bound-values.js';
 import { CorkedHold } from './corked-hold.js';
-import { LendRefused, settleExact, type LendingDoor, type SettledExact } from './exact-segment.js';
-import { asConnection } from './live-guards.js';
+import { settleExact, type LendingDoor, type SettledExact } from './exact-segment.js';
+import { asConnection } from './link-connection.js';
 import type { ProxyLog, UpstreamLink } from './ports.js';
 import type { PreparedRegistry } from './prepared-registry.js';
 import { behindCap, decideDurably, functionCallRefused, unknownPrepared, type Held, type Outcome, type Refusal } from './relay-decisions.js';
-import { SessionLoans } from './relay-loans.js';
+import { LendRefused, SessionLoans } from './relay-loans.js';
 import { RelayReplies } from './relay-replies.js';
 import { NONE, ReplyAccounting, type PortalInfo, type Tag } from './reply-accounting.js';
 import { ResponseTracker } from './response-tracker.js';
